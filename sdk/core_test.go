@@ -1,0 +1,498 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	testSecret   = "sUp3r-s3cret-private-key"
+	testPlexTok  = "plex-token-XYZ123"
+	jsonType     = "application/json"
+	fastInterval = time.Millisecond
+)
+
+var (
+	opIdem    = &Operation{Name: "test.Idempotent", Idempotent: true}
+	opNonIdem = &Operation{Name: "test.Create", Idempotent: false}
+)
+
+type payload struct {
+	OK bool `json:"ok"`
+}
+
+// fastRetry backs off in milliseconds but still accepts server hints up to 5 s.
+func fastRetry(attempts int) RetryConfig {
+	return RetryConfig{
+		Backoff:               &BackoffStrategy{InitialInterval: fastInterval, MaxInterval: 5 * time.Second, Exponent: 1.01, MaxElapsedTime: 10 * time.Second},
+		RetryConnectionErrors: true,
+		MaxAttempts:           attempts,
+	}
+}
+
+func newCore(t *testing.T, cfg Config) *Core {
+	t.Helper()
+	cfg.Secrets = append(cfg.Secrets, testSecret, testPlexTok)
+	c, err := NewCore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sendPOST is a Sender like the generated ones: it builds a request with a
+// replayable body and secret headers, then hands it to the doer.
+func sendPOST(body string) Sender {
+	return func(ctx context.Context, server string, d HTTPDoer) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+"op", strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", testSecret)
+		req.Header.Set("X-Plex-Token", testPlexTok)
+		return d.Do(req)
+	}
+}
+
+func sendGET(ctx context.Context, server string, d HTTPDoer) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"op", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth("app", testSecret)
+	req.Header.Set("X-Plex-Token", testPlexTok)
+	return d.Do(req)
+}
+
+// scripted answers request n (1-based) with the n-th handler, the last repeating.
+type scripted struct {
+	mu       sync.Mutex
+	n        int
+	handlers []http.HandlerFunc
+	bodies   []string
+	times    []time.Time
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	i := s.n
+	s.n++
+	s.bodies = append(s.bodies, string(b))
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	if i >= len(s.handlers) {
+		i = len(s.handlers) - 1
+	}
+	s.handlers[i](w, r)
+}
+
+func (s *scripted) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
+
+func status(code int, hdr ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		w.Header().Set("Content-Type", jsonType)
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, `{"message":"status `+http.StatusText(code)+`"}`)
+	}
+}
+
+func ok(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", jsonType)
+	_, _ = io.WriteString(w, `{"ok":true}`)
+}
+
+func serve(t *testing.T, h ...http.HandlerFunc) (*scripted, string) {
+	t.Helper()
+	s := &scripted{handlers: h}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv.URL + "/"
+}
+
+func TestRetries5xxThenSucceeds(t *testing.T) {
+	s, url := serve(t, status(500), status(503), ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	var last *http.Response
+	got, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithResponseInto(&last)}, sendGET)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.OK || s.count() != 3 {
+		t.Fatalf("got %+v after %d requests, want ok after 3", got, s.count())
+	}
+	if last == nil || last.StatusCode != 200 {
+		t.Fatalf("WithResponseInto: %+v", last)
+	}
+}
+
+func TestGivesUpWithLastAPIError(t *testing.T) {
+	s, url := serve(t, status(502))
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || s.count() != 3 {
+		t.Fatalf("err = %v after %d requests, want *APIError 502 after 3", err, s.count())
+	}
+	if want := "test.Idempotent: 502 Bad Gateway: status Bad Gateway"; err.Error() != want {
+		t.Fatalf("Error() = %q, want %q", err.Error(), want)
+	}
+}
+
+func TestRetryAfterSecondsIsHonoured(t *testing.T) {
+	s, url := serve(t, status(429, "Retry-After", "1"), ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+		t.Fatal(err)
+	}
+	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
+		t.Fatalf("retried after %v, server asked for 1s", gap)
+	}
+}
+
+func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
+	// HTTP-dates have 1 s resolution: ask for 2 s so at least 1 s must pass.
+	date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+	s, url := serve(t, status(503, "Retry-After", date), ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+		t.Fatal(err)
+	}
+	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
+		t.Fatalf("retried after %v, server asked until %s", gap, date)
+	}
+}
+
+func TestRetryAfterBeyondBudgetGivesUpAtOnce(t *testing.T) {
+	for _, hint := range []string{"3600", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
+		s, url := serve(t, status(429, "Retry-After", hint), ok)
+		c := newCore(t, Config{}) // defaults: MaxInterval 30s
+		start := time.Now()
+		_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
+			t.Fatalf("hint %q: err = %v, want *APIError 429", hint, err)
+		}
+		if s.count() != 1 || time.Since(start) > time.Second {
+			t.Fatalf("hint %q: %d requests in %v, want 1 at once", hint, s.count(), time.Since(start))
+		}
+	}
+}
+
+func TestWaitPastMaxElapsedGivesUp(t *testing.T) {
+	s, url := serve(t, status(503, "Retry-After", "2"), ok)
+	cfg := fastRetry(0)
+	cfg.Backoff.MaxInterval = 10 * time.Second
+	cfg.Backoff.MaxElapsedTime = time.Second
+	c := newCore(t, Config{Retry: &cfg})
+	start := time.Now()
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || s.count() != 1 || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("err = %v, %d requests in %v; want 503 at once", err, s.count(), time.Since(start))
+	}
+}
+
+func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
+	url := closedURL(t)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+	var te *TransportError
+	if !errors.As(err, &te) || te.Attempts != 3 {
+		t.Fatalf("err = %v, want TransportError after 3 attempts", err)
+	}
+	if !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("error does not say how many attempts: %v", err)
+	}
+}
+
+func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
+	drop := func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ok\":")
+		_ = buf.Flush()
+		_ = conn.Close()
+	}
+	s, url := serve(t, drop, ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	got, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+	if err != nil || !got.OK || s.count() != 2 {
+		t.Fatalf("got %+v, %v after %d requests", got, err, s.count())
+	}
+}
+
+func TestContextCancelledDuringWaitReturnsQuickly(t *testing.T) {
+	s, url := serve(t, status(503, "Retry-After", "30"), ok)
+	c := newCore(t, Config{Retry: &RetryConfig{Backoff: &BackoffStrategy{MaxInterval: time.Minute}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for s.count() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	done := make(chan error, 1)
+	var cancelledAt time.Time
+	go func() {
+		_, err := Invoke[payload](ctx, c, opIdem, url, nil, sendGET)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("returned before cancel: %v", err)
+	case <-ctx.Done():
+		cancelledAt = time.Now()
+	}
+	err := <-done
+	if d := time.Since(cancelledAt); d > 100*time.Millisecond {
+		t.Fatalf("returned %v after cancel", d)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestNonIdempotentRetries(t *testing.T) {
+	t.Run("not on 500", func(t *testing.T) {
+		s, url := serve(t, status(500), ok)
+		c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+		_, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, sendPOST("a=1"))
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || s.count() != 1 {
+			t.Fatalf("err = %v after %d requests, want 500 after 1", err, s.count())
+		}
+	})
+	t.Run("on 429", func(t *testing.T) {
+		s, url := serve(t, status(429), ok)
+		c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+		if _, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, sendPOST("a=1")); err != nil || s.count() != 2 {
+			t.Fatalf("err = %v after %d requests, want success after 2", err, s.count())
+		}
+	})
+	t.Run("on dial failure", func(t *testing.T) {
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, closedURL(t), nil, sendPOST("a=1"))
+		var te *TransportError
+		if !errors.As(err, &te) || te.Attempts != 3 {
+			t.Fatalf("err = %v, want 3 dial attempts", err)
+		}
+	})
+	t.Run("not after a dropped response", func(t *testing.T) {
+		drop := func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.Close()
+		}
+		s, url := serve(t, drop, ok)
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, url, nil, sendPOST("a=1"))
+		if err == nil || s.count() != 1 {
+			t.Fatalf("err = %v after %d requests; a request that may have been processed must not be resent", err, s.count())
+		}
+	})
+}
+
+func TestBodyReplayedIdentically(t *testing.T) {
+	s, url := serve(t, status(503), status(502), ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
+	const body = "volatile=true&grants=%7B%22read%22%3A%7B%22all%22%3Atrue%7D%7D"
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendPOST(body)); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.bodies) != 3 {
+		t.Fatalf("%d requests", len(s.bodies))
+	}
+	for i, b := range s.bodies {
+		if b != body {
+			t.Fatalf("attempt %d sent %q, want %q", i+1, b, body)
+		}
+	}
+}
+
+func TestStrategyNoneIsOneAttempt(t *testing.T) {
+	s, url := serve(t, status(503), ok)
+	c := newCore(t, Config{Retry: ptr(fastRetry(5))})
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithRetries(RetryConfig{Strategy: StrategyNone})}, sendGET)
+	if err == nil || s.count() != 1 {
+		t.Fatalf("err = %v after %d requests, want one attempt", err, s.count())
+	}
+}
+
+func TestOversizeBodyRefused(t *testing.T) {
+	big := bytes.Repeat([]byte("a"), 17<<20)
+	for _, chunked := range []bool{false, true} {
+		_, url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", jsonType)
+			if chunked {
+				w.(http.Flusher).Flush() // no Content-Length
+			}
+			_, _ = w.Write(big)
+		})
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, sendGET)
+		if !errors.Is(err, ErrResponseTooLarge) {
+			t.Fatalf("chunked=%v: err = %v, want ErrResponseTooLarge", chunked, err)
+		}
+	}
+}
+
+func TestCrossHostRedirectStripsCredentials(t *testing.T) {
+	var gotAuth, gotTok atomic.Value
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth.Store(r.Header.Get("Authorization"))
+		gotTok.Store(r.Header.Get("X-Plex-Token"))
+		ok(w, r)
+	}))
+	defer target.Close()
+	var sameHostAuth atomic.Value
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/op":
+			http.Redirect(w, r, target.URL+"/landing", http.StatusFound)
+		case "/same":
+			http.Redirect(w, r, "/here", http.StatusFound)
+		case "/here":
+			sameHostAuth.Store(r.Header.Get("Authorization"))
+			ok(w, r)
+		}
+	}))
+	defer origin.Close()
+	c := newCore(t, Config{})
+	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, sendGET); err != nil {
+		t.Fatal(err)
+	}
+	if a, p := gotAuth.Load().(string), gotTok.Load().(string); a != "" || p != "" {
+		t.Fatalf("cross-host redirect carried Authorization=%q X-Plex-Token=%q", a, p)
+	}
+	sameHost := func(ctx context.Context, server string, d HTTPDoer) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"same", nil)
+		req.SetBasicAuth("app", testSecret)
+		return d.Do(req)
+	}
+	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, sameHost); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := sameHostAuth.Load().(string); a == "" {
+		t.Fatal("same-host redirect lost Authorization")
+	}
+}
+
+func TestServerURLValidatedBeforeSending(t *testing.T) {
+	s, url := serve(t, ok)
+	c := newCore(t, Config{})
+	for _, bad := range []string{"ftp://host/", "/relative", "http://", "http://user:" + testSecret + "@host/", "::nope"} {
+		_, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithServerURL(bad)}, sendGET)
+		if err == nil || !strings.Contains(err.Error(), "sdk.WithServerURL") {
+			t.Fatalf("%q: err = %v, want an error naming sdk.WithServerURL", bad, err)
+		}
+		if strings.Contains(err.Error(), testSecret) {
+			t.Fatalf("secret in error: %v", err)
+		}
+	}
+	if s.count() != 0 {
+		t.Fatalf("%d requests sent with a bad URL", s.count())
+	}
+	if _, err := Invoke[payload](context.Background(), c, opIdem, "http://127.0.0.1:1/", []CallOption{WithServerURL(strings.TrimSuffix(url, "/"))}, sendGET); err != nil || s.count() != 1 {
+		t.Fatalf("per-call URL not used: %v", err)
+	}
+}
+
+func TestUserAgent(t *testing.T) {
+	var ua atomic.Value
+	_, url := serve(t, func(w http.ResponseWriter, r *http.Request) { ua.Store(r.UserAgent()); ok(w, r) })
+	c := newCore(t, Config{UserAgent: "myapp/1.2"})
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+		t.Fatal(err)
+	}
+	got := ua.Load().(string)
+	if !strings.HasPrefix(got, "authsdk/"+Version+" (") || !strings.HasSuffix(got, ") myapp/1.2") {
+		t.Fatalf("User-Agent %q", got)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"html": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html></html>")
+		},
+		"malformed": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", jsonType)
+			_, _ = io.WriteString(w, `{"ok":`)
+		},
+		"empty": func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", jsonType) },
+	} {
+		_, url := serve(t, h)
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, sendGET)
+		if err == nil || !strings.HasPrefix(err.Error(), opIdem.Name+": ") {
+			t.Fatalf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestNoSecretInErrorsOrLogs(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		// A hostile server echoing what it got.
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(401)
+		_, _ = io.WriteString(w, "bad credentials "+r.Header.Get("Authorization")+" "+testSecret+" "+testPlexTok)
+	}
+	_, url := serve(t, status(503), echo)
+	c := newCore(t, Config{Logger: logger, Retry: ptr(fastRetry(3))})
+	var errs []string
+	tokenQuery := func(ctx context.Context, server string, d HTTPDoer) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"op?X-Plex-Token="+testPlexTok, nil)
+		req.SetBasicAuth("app", testSecret)
+		return d.Do(req)
+	}
+	for _, u := range []string{url, closedURL(t)} {
+		for _, send := range []Sender{sendGET, sendPOST("password=" + testSecret), tokenQuery} {
+			if _, err := Invoke[payload](context.Background(), c, opIdem, u, nil, send); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if len(errs) < 6 || logs.Len() == 0 {
+		t.Fatalf("expected errors and logs, got %d errors, %d log bytes", len(errs), logs.Len())
+	}
+	text := strings.Join(errs, "\n") + logs.String()
+	for _, s := range []string{testSecret, testPlexTok} {
+		if strings.Contains(text, s) {
+			t.Fatalf("secret %q leaked:\n%s", s, text)
+		}
+	}
+	if !strings.Contains(logs.String(), "X-Plex-Token=REDACTED") {
+		t.Fatalf("token query value not shown redacted in logs:\n%s", logs.String())
+	}
+}
+
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return "http://" + addr + "/"
+}
+
+func ptr[T any](v T) *T { return &v }
