@@ -1,0 +1,280 @@
+// Package fake is the machinery shared by the spec-validated fake servers
+// (sdk/ziggeo/ziggeotest, sdk/plex/plextest): it validates every request and
+// response against an OpenAPI document with kin-openapi's openapi3filter,
+// records violations and requests, and injects faults.
+package fake
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// Fault is a misbehaviour the server shows instead of its normal answer.
+type Fault struct {
+	Status      int           // answer with this status (with Body/ContentType)
+	RetryAfter  string        // Retry-After header sent with Status
+	Delay       time.Duration // wait before answering (ends early if the client goes away)
+	Drop        bool          // close the connection without answering
+	Body        string        // body sent with Status; a JSON error when empty
+	ContentType string        // content type of Body; application/json when empty
+}
+
+// Request is one request the server received.
+type Request struct {
+	Operation string // operationId, or "" when no operation matched
+	Method    string
+	Path      string // escaped path as sent
+	RawQuery  string
+	Header    http.Header
+	Body      []byte
+}
+
+// Config describes one fake API.
+type Config struct {
+	Spec []byte // the OpenAPI document
+	// Authenticate checks a security scheme's presence and form (the spec
+	// level); credential values are the handlers' business.
+	Authenticate openapi3filter.AuthenticationFunc
+	// ErrorBody renders the API's error body for a status and message.
+	ErrorBody func(status int, message string) []byte
+}
+
+// Server is an httptest server that validates traffic against a spec.
+type Server struct {
+	URL string // base URL of the loopback server, no trailing slash
+
+	srv        *httptest.Server
+	doc        *openapi3.T
+	mux        *http.ServeMux
+	cfg        Config
+	mu         sync.Mutex
+	faults     []Fault
+	violations []string
+	requests   []Request
+}
+
+// New loads and validates the spec; routes are added with Handle, then Start.
+func New(cfg Config) (*Server, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(cfg.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("fake: load spec: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("fake: spec invalid: %w", err)
+	}
+	s := &Server{doc: doc, mux: http.NewServeMux(), cfg: cfg}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.record(Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone()})
+		s.violation("%s %s: no operation in the spec matches", r.Method, r.URL.EscapedPath())
+		s.writeError(w, http.StatusNotFound, "no such endpoint")
+	})
+	return s, nil
+}
+
+// Start starts serving on loopback.
+func (s *Server) Start() {
+	s.srv = httptest.NewServer(s.mux)
+	s.URL = s.srv.URL
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an *http.Client that talks to the server.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+var pathParamRE = regexp.MustCompile(`\{([^}]+)\}`)
+
+// Handle serves the spec operation (method, specPath) at mount+specPath;
+// mount is the server base path ("" or "/api/v2").
+func (s *Server) Handle(method, mount, specPath string, h http.HandlerFunc) {
+	item := s.doc.Paths.Value(specPath)
+	if item == nil || item.GetOperation(method) == nil {
+		panic("fake: spec has no operation " + method + " " + specPath)
+	}
+	op := item.GetOperation(method)
+	route := &routers.Route{Spec: s.doc, Path: specPath, PathItem: item, Method: method, Operation: op}
+	var names []string
+	for _, m := range pathParamRE.FindAllStringSubmatch(specPath, -1) {
+		names = append(names, m[1])
+	}
+	pattern := method + " " + mount + specPath
+	if strings.HasSuffix(specPath, "/") {
+		pattern += "{$}"
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, route, names, h)
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, route *routers.Route, names []string, h http.HandlerFunc) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	opID := route.Operation.OperationID
+	s.record(Request{Operation: opID, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+
+	params := make(map[string]string, len(names))
+	for _, n := range names {
+		params[n] = r.PathValue(n)
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: s.cfg.Authenticate, IncludeResponseStatus: true, MultiError: true}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+		s.violation("%s %s (%s): request: %v", r.Method, r.URL.EscapedPath(), opID, err)
+		status := http.StatusBadRequest
+		var se *openapi3filter.SecurityRequirementsError
+		if errors.As(err, &se) {
+			status = http.StatusUnauthorized
+		}
+		s.writeError(w, status, "request does not match the API: "+firstLine(err.Error()))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	if f, ok := s.nextFault(); ok {
+		s.applyFault(w, r, f)
+		return
+	}
+	rec := httptest.NewRecorder()
+	h(rec, r)
+	res := rec.Result()
+	out := rec.Body.Bytes()
+	rv := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
+	rv.SetBodyBytes(out)
+	if err := openapi3filter.ValidateResponse(r.Context(), rv); err != nil {
+		s.violation("%s %s (%s): response %d: %v", r.Method, r.URL.EscapedPath(), opID, res.StatusCode, err)
+	}
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.StatusCode)
+	_, _ = w.Write(out)
+}
+
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if f.Drop {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.Status == 0 {
+		return // a pure delay: the handler's answer is not sent, the client times out or gives up
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	if f.Body == "" && f.ContentType == "" {
+		s.writeError(w, f.Status, http.StatusText(f.Status))
+		return
+	}
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(f.Status)
+	_, _ = io.WriteString(w, f.Body)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(s.cfg.ErrorBody(status, msg))
+}
+
+// FailNext makes the next n requests that reach an operation show fault f
+// (after request validation). Calls queue up in order.
+func (s *Server) FailNext(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, f)
+	}
+}
+
+func (s *Server) nextFault() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+}
+
+func (s *Server) violation(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.violations = append(s.violations, fmt.Sprintf(format, args...))
+}
+
+// Violations lists every request or response that broke the spec so far.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
+}
+
+// Requests lists the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// RequestCount is how many requests the server received.
+func (s *Server) RequestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// AssertNoViolations fails t if any request or response broke the spec.
+func (s *Server) AssertNoViolations(t testing.TB) {
+	t.Helper()
+	if v := s.Violations(); len(v) > 0 {
+		sort.Strings(v)
+		t.Errorf("%d spec violation(s):\n%s", len(v), strings.Join(v, "\n"))
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

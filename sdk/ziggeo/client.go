@@ -1,0 +1,168 @@
+package ziggeo
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// DefaultServerURL is Ziggeo's API server for application tokens without a region prefix.
+const DefaultServerURL = "https://srv-api.ziggeo.com"
+
+// RegionServerURLs maps an application-token prefix to its regional API
+// server, as the official SDKs do. Add entries before creating clients.
+var RegionServerURLs = map[string]string{
+	"r1": "https://srv-api-eu-west-1.ziggeo.com",
+}
+
+// ServerURLFor returns the API server an application token belongs to.
+func ServerURLFor(appToken string) string {
+	best := ""
+	for prefix := range RegionServerURLs {
+		if strings.HasPrefix(appToken, prefix) && len(prefix) > len(best) {
+			best = prefix
+		}
+	}
+	if best == "" {
+		return DefaultServerURL
+	}
+	return RegionServerURLs[best]
+}
+
+// Client is a Ziggeo API client. It is safe for concurrent use.
+type Client struct {
+	// AuthTokens calls the authtokens REST resource.
+	AuthTokens *AuthTokens
+	// Auth generates encrypted client auth tokens offline.
+	Auth *Auth
+}
+
+// Option configures a Client.
+type Option func(*settings) error
+
+type settings struct {
+	core          sdk.Config
+	serverURL     string
+	encryptionKey *string
+}
+
+// WithEncryptionKey sets the application's encryption key, needed by
+// Auth.Generate. An empty key is accepted, as the official SDKs accept it.
+func WithEncryptionKey(key string) Option {
+	return func(s *settings) error { s.encryptionKey = &key; return nil }
+}
+
+// WithServerURL replaces the default and regional server URL.
+func WithServerURL(u string) Option {
+	return func(s *settings) error { s.serverURL = u; return nil }
+}
+
+// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the client.
+func WithRetryConfig(c sdk.RetryConfig) Option {
+	return func(s *settings) error { s.core.Retry = &c; return nil }
+}
+
+// WithHTTPClient sends requests through hc (copied, never modified); its
+// Timeout acts per attempt.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return errors.New("ziggeo.WithHTTPClient: nil client")
+		}
+		s.core.HTTPClient = hc
+		return nil
+	}
+}
+
+// WithLogger logs every attempt at Debug level, secrets redacted.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.core.Logger = l; return nil }
+}
+
+// WithUserAgent appends ua to the default User-Agent.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error { s.core.UserAgent = ua; return nil }
+}
+
+// New creates a client for the application identified by appToken and
+// authenticated with privateKey. It sends nothing.
+func New(appToken, privateKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(appToken) == "" {
+		return nil, errors.New("ziggeo.New: empty application token")
+	}
+	if privateKey == "" {
+		return nil, errors.New("ziggeo.New: empty private key")
+	}
+	s := &settings{}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	option := "ziggeo.WithServerURL"
+	raw := s.serverURL
+	if raw == "" {
+		option, raw = "ziggeo.New (regional server for the application token)", ServerURLFor(appToken)
+	}
+	server, err := sdk.ValidateServerURL(option, raw)
+	if err != nil {
+		return nil, err
+	}
+	s.core.Secrets = append(s.core.Secrets, privateKey)
+	if s.encryptionKey != nil {
+		s.core.Secrets = append(s.core.Secrets, *s.encryptionKey)
+	}
+	core, err := sdk.NewCore(s.core)
+	if err != nil {
+		return nil, fmt.Errorf("ziggeo.New: %w", err)
+	}
+	auth := &Auth{appToken: appToken}
+	if s.encryptionKey != nil {
+		auth.block = newTokenCipher(*s.encryptionKey)
+	}
+	return &Client{
+		AuthTokens: &AuthTokens{
+			core:          core,
+			server:        server,
+			authorization: "Basic " + base64.StdEncoding.EncodeToString([]byte(appToken+":"+privateKey)),
+		},
+		Auth: auth,
+	}, nil
+}
+
+// newTokenCipher derives the AES-256 key the official SDKs use: the 32
+// ASCII characters of the lowercase hex MD5 of the encryption key.
+func newTokenCipher(encryptionKey string) cipher.Block {
+	sum := md5.Sum([]byte(encryptionKey))
+	var key [32]byte
+	hex.Encode(key[:], sum[:])
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // unreachable: the key is always 32 bytes
+	}
+	return block
+}
+
+// Format keeps credentials out of fmt and slog output.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ziggeo.Client{credentials: REDACTED}") }
+
+// Format keeps credentials out of fmt and slog output.
+func (a *AuthTokens) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "ziggeo.AuthTokens{credentials: REDACTED}")
+}
+
+// Format keeps the encryption key out of fmt and slog output.
+func (a *Auth) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ziggeo.Auth{encryption key: REDACTED}") }

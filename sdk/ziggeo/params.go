@@ -1,0 +1,204 @@
+package ziggeo
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/authsdk/authsdk/gen/ziggeoapi"
+)
+
+// AuthTokenParams are the fields of an auth token to create, update or
+// encrypt. Nil fields are left out.
+type AuthTokenParams struct {
+	Volatile, Hidden    *bool
+	ExpirationDate      *int64 // Unix seconds after which the token is invalid
+	UsageExpirationTime *int64 // seconds the token stays valid after first use
+	SessionLimit        *int64 // sessions that may use the token
+	Grants              *Grants
+}
+
+// Grants says what a token may do, per action.
+type Grants struct {
+	Read, Create, Update, Destroy *Grant
+}
+
+// Grant is the scope of one action.
+type Grant struct {
+	All, Session, Owned, SessionOwned bool
+}
+
+// Bool returns a pointer to v, for AuthTokenParams.
+func Bool(v bool) *bool { return &v }
+
+// Int64 returns a pointer to v, for AuthTokenParams.
+func Int64(v int64) *int64 { return &v }
+
+func (p AuthTokenParams) validate() error {
+	for _, f := range []struct {
+		name string
+		v    *int64
+	}{{"ExpirationDate", p.ExpirationDate}, {"UsageExpirationTime", p.UsageExpirationTime}, {"SessionLimit", p.SessionLimit}} {
+		if f.v != nil && *f.v < 0 {
+			return fmt.Errorf("AuthTokenParams.%s %w", f.name, errNegative)
+		}
+	}
+	return nil
+}
+
+// form is the generated form body: flat, grants as JSON text.
+func (p AuthTokenParams) form() (ziggeoapi.AuthTokenParams, error) {
+	if err := p.validate(); err != nil {
+		return ziggeoapi.AuthTokenParams{}, err
+	}
+	f := ziggeoapi.AuthTokenParams{
+		Volatile:            p.Volatile,
+		Hidden:              p.Hidden,
+		ExpirationDate:      p.ExpirationDate,
+		UsageExpirationTime: p.UsageExpirationTime,
+		SessionLimit:        p.SessionLimit,
+	}
+	if p.Grants != nil {
+		g := string(p.Grants.appendJSON(nil))
+		f.Grants = &g
+	}
+	return f, nil
+}
+
+// appendJSON writes the grants as the official SDKs' demos do:
+// {"read":{"all":true},"create":{"session_owned":true}} (set actions and
+// true scopes only, in read/create/update/destroy order).
+func (g *Grants) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for _, a := range [...]struct {
+		name  string
+		grant *Grant
+	}{{"read", g.Read}, {"create", g.Create}, {"update", g.Update}, {"destroy", g.Destroy}} {
+		if a.grant == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, a.name...)
+		b = append(b, `":`...)
+		b = a.grant.appendJSON(b)
+	}
+	return append(b, '}')
+}
+
+func (g *Grant) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for _, s := range [...]struct {
+		name string
+		on   bool
+	}{{"all", g.All}, {"session", g.Session}, {"owned", g.Owned}, {"session_owned", g.SessionOwned}} {
+		if !s.on {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, s.name...)
+		b = append(b, `":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendPlaintext writes the token plaintext: the set fields (grants as a
+// JSON string), then application_token and nonce. ASCII-only.
+func (p AuthTokenParams) appendPlaintext(b []byte, appToken, nonce string) []byte {
+	b = append(b, '{')
+	if p.Grants != nil {
+		var tmp [128]byte
+		b = append(b, `"grants":`...)
+		b = appendJSONString(b, p.Grants.appendJSON(tmp[:0]))
+		b = append(b, ',')
+	}
+	b = appendIntField(b, "session_limit", p.SessionLimit)
+	b = appendIntField(b, "expiration_date", p.ExpirationDate)
+	b = appendIntField(b, "usage_expiration_time", p.UsageExpirationTime)
+	b = appendBoolField(b, "hidden", p.Hidden)
+	b = appendBoolField(b, "volatile", p.Volatile)
+	b = append(b, `"application_token":`...)
+	b = appendJSONString(b, []byte(appToken))
+	b = append(b, `,"nonce":"`...)
+	b = append(b, nonce...)
+	return append(b, `"}`...)
+}
+
+func appendIntField(b []byte, name string, v *int64) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `":`...)
+	b = strconv.AppendInt(b, *v, 10)
+	return append(b, ',')
+}
+
+func appendBoolField(b []byte, name string, v *bool) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `":`...)
+	b = strconv.AppendBool(b, *v)
+	return append(b, ',')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string the way JSON.stringify and
+// Python's json.dumps(ensure_ascii=True) agree on: no HTML escaping, control
+// characters and every non-ASCII character as lowercase \uXXXX (UTF-16).
+func appendJSONString(b []byte, s []byte) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20:
+				b = appendU(b, rune(c))
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r > 0xFFFF {
+			r -= 0x10000
+			b = appendU(b, 0xD800+(r>>10))
+			b = appendU(b, 0xDC00+(r&0x3FF))
+		} else {
+			b = appendU(b, r)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
+}
