@@ -157,7 +157,9 @@ func newTokenCipher(encryptionKey string) cipher.Block {
 }
 
 // Format keeps credentials out of fmt and slog output.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ziggeo.Client{credentials: REDACTED}") }
+func (c *Client) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "ziggeo.Client{credentials: REDACTED}")
+}
 
 // Format keeps credentials out of fmt and slog output.
 func (a *AuthTokens) Format(f fmt.State, _ rune) {
@@ -165,4 +167,6 @@ func (a *AuthTokens) Format(f fmt.State, _ rune) {
 }
 
 // Format keeps the encryption key out of fmt and slog output.
-func (a *Auth) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ziggeo.Auth{encryption key: REDACTED}") }
+func (a *Auth) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "ziggeo.Auth{encryption key: REDACTED}")
+}
