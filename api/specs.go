@@ -9,3 +9,8 @@ import _ "embed"
 //
 //go:embed ziggeo/openapi.yaml
 var ZiggeoSpec []byte
+
+// PlexSpec is api/plex/openapi.yaml.
+//
+//go:embed plex/openapi.yaml
+var PlexSpec []byte

@@ -278,3 +278,6 @@ func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
 }
+
+// Violate records a violation the spec alone cannot detect.
+func (s *Server) Violate(format string, args ...any) { s.violation(format, args...) }

@@ -1,0 +1,204 @@
+package plex
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// Default server settings, from the spec.
+const (
+	DefaultProtocol  = "https"
+	DefaultIP        = "127.0.0.1"
+	DefaultPort      = "32400"
+	DefaultPlexTVURL = "https://plex.tv/api/v2"
+)
+
+// Client is a Plex authentication client. It is safe for concurrent use.
+type Client struct {
+	// Authentication calls the four authentication operations.
+	Authentication *Authentication
+}
+
+// ClientInfo identifies the calling application in X-Plex-* headers.
+type ClientInfo struct {
+	Product, Version, Platform, Device string
+}
+
+// Option configures a Client.
+type Option func(*settings) error
+
+type settings struct {
+	core               sdk.Config
+	accessToken        string
+	clientID           string
+	info               ClientInfo
+	serverURL          string
+	protocol, ip, port string
+	varsSet            bool
+	plexTVURL          string
+}
+
+// WithAccessToken sets the X-Plex-Token sent to the Plex Media Server.
+func WithAccessToken(token string) Option {
+	return func(s *settings) error { s.accessToken = token; return nil }
+}
+
+// WithClientIdentifier sets X-Plex-Client-Identifier, a stable unique id of
+// this installation; sign-in requires it.
+func WithClientIdentifier(id string) Option {
+	return func(s *settings) error { s.clientID = id; return nil }
+}
+
+// WithClientInfo sets X-Plex-Product, -Version, -Platform and -Device.
+func WithClientInfo(info ClientInfo) Option {
+	return func(s *settings) error { s.info = info; return nil }
+}
+
+// WithServerURL sets the Plex Media Server base URL, e.g. https://10.0.0.5:32400.
+func WithServerURL(u string) Option {
+	return func(s *settings) error { s.serverURL = u; return nil }
+}
+
+// WithServerVariables builds the Plex Media Server URL {protocol}://{ip}:{port};
+// empty values take the defaults (https, 127.0.0.1, 32400).
+func WithServerVariables(protocol, ip, port string) Option {
+	return func(s *settings) error {
+		if protocol != "" && protocol != "http" && protocol != "https" {
+			return fmt.Errorf("plex.WithServerVariables: protocol %q must be http or https", protocol)
+		}
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("plex.WithServerVariables: port %q is not a TCP port", port)
+			}
+		}
+		if strings.ContainsAny(ip, "/?#@ ") {
+			return fmt.Errorf("plex.WithServerVariables: ip %q is not a host", ip)
+		}
+		s.protocol, s.ip, s.port, s.varsSet = protocol, ip, port, true
+		return nil
+	}
+}
+
+// WithPlexTVURL replaces the plex.tv base URL (default https://plex.tv/api/v2).
+func WithPlexTVURL(u string) Option {
+	return func(s *settings) error { s.plexTVURL = u; return nil }
+}
+
+// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the client.
+func WithRetryConfig(c sdk.RetryConfig) Option {
+	return func(s *settings) error { s.core.Retry = &c; return nil }
+}
+
+// WithHTTPClient sends requests through hc (copied, never modified); its
+// Timeout acts per attempt.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return errors.New("plex.WithHTTPClient: nil client")
+		}
+		s.core.HTTPClient = hc
+		return nil
+	}
+}
+
+// WithLogger logs every attempt at Debug level, secrets redacted.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.core.Logger = l; return nil }
+}
+
+// WithUserAgent appends ua to the default User-Agent.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error { s.core.UserAgent = ua; return nil }
+}
+
+// New creates a client; it sends nothing. Server URLs are validated here.
+func New(opts ...Option) (*Client, error) {
+	s := &settings{}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	pms, err := s.pmsURL()
+	if err != nil {
+		return nil, err
+	}
+	tvOption, tvRaw := "plex.WithPlexTVURL", s.plexTVURL
+	if tvRaw == "" {
+		tvRaw = DefaultPlexTVURL
+	}
+	plexTV, err := sdk.ValidateServerURL(tvOption, tvRaw)
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range map[string]string{"client identifier": s.clientID, "product": s.info.Product, "version": s.info.Version, "platform": s.info.Platform, "device": s.info.Device} {
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("plex.New: %s must not contain line breaks", name)
+		}
+	}
+	if strings.ContainsAny(s.accessToken, "\r\n") {
+		return nil, errors.New("plex.WithAccessToken: token must not contain line breaks")
+	}
+	if s.accessToken != "" {
+		s.core.Secrets = append(s.core.Secrets, s.accessToken)
+	}
+	s.core.MapError = mapError
+	core, err := sdk.NewCore(s.core)
+	if err != nil {
+		return nil, fmt.Errorf("plex.New: %w", err)
+	}
+	return &Client{Authentication: &Authentication{
+		core:        core,
+		pms:         pms,
+		plexTV:      plexTV,
+		accessToken: s.accessToken,
+		clientID:    s.clientID,
+		info:        s.info,
+	}}, nil
+}
+
+// pmsURL applies the precedence WithServerURL > WithServerVariables > spec default.
+func (s *settings) pmsURL() (string, error) {
+	if s.serverURL != "" {
+		return sdk.ValidateServerURL("plex.WithServerURL", s.serverURL)
+	}
+	protocol, ip, port := DefaultProtocol, DefaultIP, DefaultPort
+	if s.protocol != "" {
+		protocol = s.protocol
+	}
+	if s.ip != "" {
+		ip = s.ip
+	}
+	if s.port != "" {
+		port = s.port
+	}
+	host := ip
+	if strings.Contains(ip, ":") && !strings.HasPrefix(ip, "[") {
+		host = "[" + ip + "]" // IPv6 literal
+	}
+	option := "plex.New (default server)"
+	if s.varsSet {
+		option = "plex.WithServerVariables"
+	}
+	return sdk.ValidateServerURL(option, protocol+"://"+host+":"+port)
+}
+
+// Format keeps tokens out of fmt and slog output.
+func (c *Client) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "plex.Client{token: REDACTED}")
+}
+
+// Format keeps tokens out of fmt and slog output.
+func (a *Authentication) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "plex.Authentication{token: REDACTED}")
+}
