@@ -54,7 +54,7 @@ type Core struct {
 	hc        *http.Client
 	policy    *retryPolicy
 	logger    *slog.Logger
-	userAgent string
+	userAgent []string // shared header value: set without allocating per request
 	scrubber  *scrubber
 	mapError  func(*APIError) error
 }
@@ -97,7 +97,7 @@ func NewCore(cfg Config) (*Core, error) {
 	if strings.ContainsAny(ua, "\r\n") {
 		return nil, errors.New("user agent must not contain line breaks")
 	}
-	return &Core{hc: hc, policy: policy, logger: cfg.Logger, userAgent: ua, scrubber: newScrubber(cfg.Secrets), mapError: cfg.MapError}, nil
+	return &Core{hc: hc, policy: policy, logger: cfg.Logger, userAgent: []string{ua}, scrubber: newScrubber(cfg.Secrets), mapError: cfg.MapError}, nil
 }
 
 // Scrub removes the core's secrets from text.
@@ -215,7 +215,7 @@ type call struct {
 // response with its body already read into c.body.
 func (c *call) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	req.Header.Set("User-Agent", c.core.userAgent)
+	req.Header["User-Agent"] = c.core.userAgent
 	p := c.policy
 	start := time.Now()
 	for attempt := 1; ; attempt++ {

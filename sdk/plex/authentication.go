@@ -51,7 +51,8 @@ type Authentication struct {
 	pms, plexTV string
 	accessToken string
 	clientID    string
-	info        ClientInfo
+	fixed       http.Header // Accept and identification headers, built once
+	pmsHeaders  plexapi.RequestEditorFn
 }
 
 var (
@@ -74,7 +75,7 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 	}
 	params := &plexapi.GetTransientTokenParams{Type: t, Scope: s}
 	rsp, err := sdk.Invoke[plexapi.TransientTokenResponse](ctx, a.core, &opTransient, a.pms, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.headers(a.accessToken))
+		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 	}
 	params := &plexapi.GetSourceConnectionInformationParams{Source: source}
 	rsp, err := sdk.Invoke[plexapi.SourceConnectionResponse](ctx, a.core, &opSources, a.pms, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.headers(a.accessToken))
+		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequ
 	}
 	params := &plexapi.PostUsersSignInDataParams{XPlexClientIdentifier: a.clientID}
 	return sdk.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.headers(""))
+		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.setFixed)
 	})
 }
 
@@ -147,24 +148,39 @@ func (a *Authentication) needAccessToken(op *sdk.Operation) error {
 	return nil
 }
 
-// headers returns the request editor that sets Accept, the identification
-// headers and, when token is set, X-Plex-Token (header only).
-func (a *Authentication) headers(token string) plexapi.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		h := req.Header
-		h.Set("Accept", "application/json")
-		setIf(h, "X-Plex-Client-Identifier", a.clientID)
-		setIf(h, "X-Plex-Product", a.info.Product)
-		setIf(h, "X-Plex-Version", a.info.Version)
-		setIf(h, "X-Plex-Platform", a.info.Platform)
-		setIf(h, "X-Plex-Device", a.info.Device)
-		setIf(h, "X-Plex-Token", token)
-		return nil
+// fixedHeaders are Accept (Plex answers XML without it) and the
+// identification headers that are set; values are shared, never mutated.
+func fixedHeaders(clientID string, info ClientInfo) http.Header {
+	h := http.Header{"Accept": {"application/json"}}
+	for k, v := range map[string]string{
+		"X-Plex-Client-Identifier": clientID,
+		"X-Plex-Product":           info.Product,
+		"X-Plex-Version":           info.Version,
+		"X-Plex-Platform":          info.Platform,
+		"X-Plex-Device":            info.Device,
+	} {
+		if v != "" {
+			h[k] = []string{v}
+		}
 	}
+	return h
 }
 
-func setIf(h http.Header, k, v string) {
-	if v != "" {
-		h.Set(k, v)
+// setFixed is the request editor for calls without a token.
+func (a *Authentication) setFixed(_ context.Context, req *http.Request) error {
+	for k, v := range a.fixed {
+		req.Header[k] = v
+	}
+	return nil
+}
+
+// headers returns the request editor that adds token in X-Plex-Token
+// (header only, never the query string) to the fixed headers.
+func (a *Authentication) headers(token string) plexapi.RequestEditorFn {
+	value := []string{token}
+	return func(ctx context.Context, req *http.Request) error {
+		_ = a.setFixed(ctx, req)
+		req.Header["X-Plex-Token"] = value
+		return nil
 	}
 }

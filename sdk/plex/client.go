@@ -157,14 +157,16 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plex.New: %w", err)
 	}
-	return &Client{Authentication: &Authentication{
+	a := &Authentication{
 		core:        core,
 		pms:         pms,
 		plexTV:      plexTV,
 		accessToken: s.accessToken,
 		clientID:    s.clientID,
-		info:        s.info,
-	}}, nil
+		fixed:       fixedHeaders(s.clientID, s.info),
+	}
+	a.pmsHeaders = a.headers(s.accessToken)
+	return &Client{Authentication: a}, nil
 }
 
 // pmsURL applies the precedence WithServerURL > WithServerVariables > spec default.
