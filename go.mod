@@ -1,6 +1,6 @@
 module github.com/authsdk/authsdk
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/oapi-codegen/oapi-codegen/v2 v2.8.2
@@ -23,6 +23,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
 	golang.org/x/mod v0.38.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/tools v0.48.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin string, environ map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}
+	e.readSecret = terminalSecretReader(e)
+	code := run(context.Background(), args, e)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestDemo(t *testing.T) {
+	r := runCLI(t, "", nil, "demo")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, op := range []string{"AuthTokens.Create", "AuthTokens.Get", "AuthTokens.Update (503 first)", "AuthTokens.Delete", "Auth.Generate", "DecryptToken",
+		"GetTransientToken", "GetSourceConnectionInformation", "GetUserDetails", "PostUsersSignInData (2FA)", "10 operations, 0 failed, 0 spec violations"} {
+		if !strings.Contains(r.stdout, op) {
+			t.Errorf("demo output lacks %q:\n%s", op, r.stdout)
+		}
+	}
+}
+
+// independentDecrypt follows the wire description only: md5-hex key, the
+// 16 leading characters as IV, AES-256-CBC, PKCS#7.
+func independentDecrypt(t *testing.T, key, token string) map[string]any {
+	t.Helper()
+	block, _ := aes.NewCipher([]byte(fmt.Sprintf("%x", md5.Sum([]byte(key)))))
+	ct, err := hex.DecodeString(token[16:])
+	if err != nil || len(ct)%16 != 0 {
+		t.Fatalf("token %q: %v", token, err)
+	}
+	cipher.NewCBCDecrypter(block, []byte(token[:16])).CryptBlocks(ct, ct)
+	ct = ct[:len(ct)-int(ct[len(ct)-1])]
+	var m map[string]any
+	if err := json.Unmarshal(ct, &m); err != nil {
+		t.Fatalf("%s: %v", ct, err)
+	}
+	return m
+}
+
+func TestZiggeoToken(t *testing.T) {
+	r := runCLI(t, "", map[string]string{"ZIGGEO_ENCRYPTION_KEY": "cli-key"}, "ziggeo", "token", "--app-token", "app1",
+		"--session-limit", "3", "--volatile", "--hidden=false", "--expiration-date", "1893456000", "--grant", "read=all", "--grant", "create=session_owned")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	m := independentDecrypt(t, "cli-key", strings.TrimSpace(r.stdout))
+	if m["application_token"] != "app1" || m["session_limit"] != 3.0 || m["volatile"] != true || m["hidden"] != false ||
+		m["expiration_date"] != 1893456000.0 || m["grants"] != `{"read":{"all":true},"create":{"session_owned":true}}` {
+		t.Fatalf("plaintext %v", m)
+	}
+	if _, ok := m["usage_expiration_time"]; ok {
+		t.Fatal("unset field sent")
+	}
+	d := runCLI(t, "", nil, "ziggeo", "decrypt", "--encryption-key", "cli-key", strings.TrimSpace(r.stdout))
+	if d.code != 0 || !strings.Contains(d.stdout, `"application_token":"app1"`) {
+		t.Fatalf("decrypt: %+v", d)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"nope"},
+		{"ziggeo", "token", "--app-token", "a"},                 // no encryption key
+		{"ziggeo", "token", "--encryption-key", "k"},            // no app token
+		{"ziggeo", "token", "--app-token", "a", "--bogus"},      // bad flag
+		{"ziggeo", "token", "--app-token", "a", "--grant", "x"}, // bad grant
+		{"ziggeo", "authtokens", "get", "tok"},                  // no credentials
+		{"plex", "user"},                                        // no token
+		{"plex", "transient-token", "--token", "t"},             // no server URL
+	} {
+		r := runCLI(t, "", nil, args...)
+		if r.code != 2 || r.stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestZiggeoAuthTokensAgainstFake(t *testing.T) {
+	srv := ziggeotest.NewServer()
+	defer srv.Close()
+	creds := map[string]string{"ZIGGEO_APP_TOKEN": ziggeotest.AppToken, "ZIGGEO_PRIVATE_KEY": ziggeotest.PrivateKey}
+	r := runCLI(t, "", creds, "ziggeo", "authtokens", "create", "--server-url", srv.URL, "--session-limit", "2")
+	if r.code != 0 {
+		t.Fatalf("create: %+v", r)
+	}
+	tok := strings.TrimSpace(r.stdout)
+	g := runCLI(t, "", creds, "ziggeo", "authtokens", "get", "--server-url", srv.URL, "--json", tok)
+	if g.code != 0 || !strings.Contains(g.stdout, `"session_limit": 2`) {
+		t.Fatalf("get: %+v", g)
+	}
+	bad := map[string]string{"ZIGGEO_APP_TOKEN": ziggeotest.AppToken, "ZIGGEO_PRIVATE_KEY": "wrong-private-key"}
+	e := runCLI(t, "", bad, "ziggeo", "authtokens", "get", "--server-url", srv.URL, tok)
+	if e.code != 1 || !strings.Contains(e.stderr, "401") || strings.Contains(e.stderr, "wrong-private-key") || strings.Count(e.stderr, "\n") != 1 {
+		t.Fatalf("API error: %+v", e)
+	}
+	srv.AssertNoViolations(t)
+}
+
+func TestPlexSignInPromptsWithoutEcho(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-test"}
+	r := runCLI(t, plextest.Password+"\n"+plextest.VerificationCode+"\n", envs, "plex", "signin", "--server-url", srv.PlexTVURL(), "--login", plextest.TwoFactorLogin)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != plextest.TwoFactorToken {
+		t.Fatalf("signin: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "Password: ") || !strings.Contains(r.stderr, "Two-factor code: ") {
+		t.Fatalf("prompts missing: %q", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, plextest.Password) {
+		t.Fatal("password echoed")
+	}
+	u := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.UserToken}, "plex", "user", "--server-url", srv.PlexTVURL())
+	if u.code != 0 || !strings.Contains(u.stdout, "13692262") {
+		t.Fatalf("user: %+v", u)
+	}
+	tt := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.AccessToken}, "plex", "transient-token", "--server-url", srv.URL)
+	if tt.code != 0 || !srv.IsTransientToken(strings.TrimSpace(tt.stdout)) {
+		t.Fatalf("transient-token: %+v", tt)
+	}
+	s := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.AccessToken}, "plex", "sources", "--server-url", srv.URL, "--source", plextest.Source)
+	if s.code != 0 || !strings.Contains(s.stdout, "plex.direct:32400") {
+		t.Fatalf("sources: %+v", s)
+	}
+	noID := runCLI(t, plextest.Password+"\n", nil, "plex", "signin", "--server-url", srv.PlexTVURL(), "--login", plextest.Login)
+	if noID.code != 2 {
+		t.Fatalf("sign-in without client identifier: exit %d, want 2", noID.code)
+	}
+	srv.AssertNoViolations(t)
+}
