@@ -85,7 +85,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"nope"},
-		{"ziggeo", "token", "--app-token", "a"},                 // no encryption key
+		{"ziggeo", "token", "--app-token", "a"}, // no encryption key
 		{"ziggeo", "token", "--encryption-key", "k"},            // no app token
 		{"ziggeo", "token", "--app-token", "a", "--bogus"},      // bad flag
 		{"ziggeo", "token", "--app-token", "a", "--grant", "x"}, // bad grant

@@ -1,0 +1,24 @@
+package sdk
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// FuzzParseRetryAfter never panics and never returns a negative wait.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"1", "0", "-1", "Wed, 21 Oct 2015 07:28:00 GMT", "99999999999999999999", "1.5", ""} {
+		f.Add(s, "")
+	}
+	f.Add("", "1500")
+	f.Add("3", "NaN")
+	f.Fuzz(func(t *testing.T, ra, ms string) {
+		h := http.Header{}
+		h.Set("Retry-After", ra)
+		h.Set("Retry-After-Ms", ms)
+		if d, ok := ParseRetryAfter(h, time.Now()); d < 0 || (!ok && d != 0) {
+			t.Fatalf("Retry-After %q / ms %q: %v %v", ra, ms, d, ok)
+		}
+	})
+}
