@@ -2,8 +2,8 @@
 GO        ?= go
 GEN       := $(GO) run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 SPECS     := $(wildcard api/*/oapi-codegen.yaml)
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
-GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.1.4
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 FUZZTIME  ?= 30s
 BENCHCOUNT ?= 6
 
