@@ -9,7 +9,7 @@ go test -run '^$' -bench . -benchmem -count "$count" ./sdk/... | tee "$out" | gr
 awk '
 /^Benchmark/ {
 	name=$1; sub(/-[0-9]+$/, "", name)
-	ns[name]=ns[name] " " $3; al[name]=al[name] " " $(NF-1); order[name]=++n
+	ns[name]=ns[name] " " $3; al[name]=al[name] " " $(NF-1); if (!(name in order)) order[name]=++n
 }
 function median(list,   a, k, i, j, t) {
 	k=split(list, a, " ")
@@ -20,7 +20,7 @@ END {
 	printf "\n%-62s %12s %8s %10s %12s\n", "benchmark", "ns/op", "allocs", "time ×", "allocs Δ"
 	for (name in order) sorted[order[name]]=name
 	for (i=1;i<=n;i++) {
-		name=sorted[i]; group=name; sub(/\/[^\/]*$/, "", group)
+		name=sorted[i]; split(name, parts, "/"); group=parts[1]
 		m=median(ns[name]); a=median(al[name])
 		if (name ~ /baseline/) { base[group]=m; basea[group]=a; printf "%-62s %12.0f %8d %10s %12s\n", name, m, a, "1.00", "" }
 		else if (group in base) printf "%-62s %12.0f %8d %10.2f %+12d\n", name, m, a, m/base[group], a-basea[group]
