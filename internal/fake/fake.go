@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -201,6 +202,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) {
 		ct = "application/json"
 	}
 	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 	w.WriteHeader(f.Status)
 	_, _ = io.WriteString(w, f.Body)
 }

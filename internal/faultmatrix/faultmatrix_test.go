@@ -48,7 +48,8 @@ func TestFaultMatrix(t *testing.T) {
 	ps := plextest.NewServer()
 	defer ps.Close()
 	tok := zs.AddToken(ziggeoapi.AuthToken{})
-	perAttempt := &http.Client{Timeout: 300 * time.Millisecond}
+	// Generous enough for a 17 MiB body under -race on 2 cores, short enough for the delay fault.
+	perAttempt := &http.Client{Timeout: time.Second}
 	zc, err := ziggeo.New(zApp, zKey, ziggeo.WithServerURL(zs.URL), ziggeo.WithEncryptionKey(zEnc), ziggeo.WithLogger(logger),
 		ziggeo.WithRetryConfig(ziggeotest.FastRetries()), ziggeo.WithHTTPClient(perAttempt))
 	if err != nil {
@@ -88,7 +89,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"connection refused", func(target) []sdk.CallOption { return []sdk.CallOption{sdk.WithServerURL(closed)} }, outcome{attempts: 0}},
 		{"reset mid-body, then ok", func(tg target) []sdk.CallOption { tg.fail(1, ziggeotest.Fault{Drop: true}); return nil }, outcome{ok: true, attempts: 2}},
 		{"per-attempt timeout, then ok", func(tg target) []sdk.CallOption {
-			tg.fail(1, ziggeotest.Fault{Delay: 2 * time.Second})
+			tg.fail(1, ziggeotest.Fault{Delay: 3 * time.Second})
 			return nil
 		}, outcome{ok: true, attempts: 2}},
 		{"429 Retry-After: 1, then ok", func(tg target) []sdk.CallOption {
