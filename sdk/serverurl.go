@@ -31,12 +31,3 @@ func ValidateServerURL(option, raw string) (string, error) {
 	}
 	return raw, nil
 }
-
-// ServerFromVariables expands a server URL template's {name} variables.
-func ServerFromVariables(template string, vars map[string]string) string {
-	out := template
-	for k, v := range vars {
-		out = strings.ReplaceAll(out, "{"+k+"}", v)
-	}
-	return out
-}

@@ -23,6 +23,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/authsdk/authsdk/sdk"
 )
 
 // Fault is a misbehaviour the server shows instead of its normal answer.
@@ -283,3 +285,12 @@ func firstLine(s string) string {
 
 // Violate records a violation the spec alone cannot detect.
 func (s *Server) Violate(format string, args ...any) { s.violation(format, args...) }
+
+// FastRetries is the default retry policy with millisecond waits, so fault
+// tests against the fakes run fast while still honouring Retry-After up to 2 s.
+func FastRetries() sdk.RetryConfig {
+	c := sdk.DefaultRetryConfig()
+	c.Backoff.InitialInterval = time.Millisecond
+	c.Backoff.MaxInterval = 2 * time.Second
+	return c
+}

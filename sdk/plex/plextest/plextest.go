@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -107,12 +106,7 @@ func (s *Server) Client(opts ...plex.Option) (*plex.Client, error) {
 }
 
 // FastRetries is the default retry policy with millisecond waits, for tests.
-func FastRetries() sdk.RetryConfig {
-	c := sdk.DefaultRetryConfig()
-	c.Backoff.InitialInterval = time.Millisecond
-	c.Backoff.MaxInterval = 2 * time.Second
-	return c
-}
+func FastRetries() sdk.RetryConfig { return fake.FastRetries() }
 
 // AddAccount adds a plex.tv account; code "" means no 2FA.
 func (s *Server) AddAccount(login, password, code, token string) {

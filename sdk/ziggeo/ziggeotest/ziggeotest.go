@@ -86,12 +86,7 @@ func (s *Server) Client(opts ...ziggeo.Option) (*ziggeo.Client, error) {
 }
 
 // FastRetries is the default retry policy with millisecond waits, for tests.
-func FastRetries() sdk.RetryConfig {
-	c := sdk.DefaultRetryConfig()
-	c.Backoff.InitialInterval = time.Millisecond
-	c.Backoff.MaxInterval = 2 * time.Second
-	return c
-}
+func FastRetries() sdk.RetryConfig { return fake.FastRetries() }
 
 // AddToken stores a token as if it had been created, and returns it.
 func (s *Server) AddToken(t ziggeoapi.AuthToken) ziggeoapi.AuthToken {
