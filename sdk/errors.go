@@ -1,36 +1,40 @@
 package sdk
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"html"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
-// MaxErrorBodyBytes is how much of an error response's body APIError keeps.
-const MaxErrorBodyBytes = 64 << 10
+// Version is authsdk's version; it is sent in the User-Agent.
+const Version = "0.2.0"
 
-// maxMessageLen bounds APIError.Message so one error stays one readable line.
-const maxMessageLen = 300
-
-// ErrResponseTooLarge is returned (wrapped) when a response body exceeds MaxResponseBytes.
+// ErrResponseTooLarge is returned (wrapped in a *TransportError) when a
+// response body exceeds 16 MiB; such a call is not retried.
 var ErrResponseTooLarge = errors.New("response body exceeds the 16 MiB limit")
 
-// APIError is a response with a status the operation does not treat as success.
+// APIError is an answer whose status the operation does not treat as
+// success. The API packages may wrap it in a typed error (plex's
+// UnauthorizedError, for one) that unwraps to it: use errors.As.
 type APIError struct {
-	Operation   string // e.g. "ziggeo.AuthTokens.Get"
-	StatusCode  int
+	// Operation names the call, e.g. "ziggeo.AuthTokens.Get".
+	Operation string
+	// StatusCode is the HTTP status of the last answer.
+	StatusCode int
+	// ContentType is the answer's Content-Type header.
 	ContentType string
-	Body        []byte // raw body, at most MaxErrorBodyBytes
-	Message     string // the best human message found in the body
+	// Body is the raw answer body, at most 64 KiB of it. It is the server's
+	// text, unsanitized: do not print it to a terminal as it is.
+	Body []byte
+	// Message is the best human message found in the body: one line,
+	// control and bidi characters removed, secrets redacted, at most about
+	// 512 bytes.
+	Message string
 }
 
-// Error reports the operation, the status and the message; never secrets.
+// Error reports the operation, the status and the message, e.g.
+// "plex.Authentication.GetUserDetails: 401 Unauthorized: Invalid token".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Operation)
@@ -47,111 +51,27 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// newAPIError builds the error for a non-success response; scrub removes
-// the client's secrets from the extracted message.
-func newAPIError(op string, rsp *http.Response, body []byte, scrub func(string) string) *APIError {
-	kept := body
-	if len(kept) > MaxErrorBodyBytes {
-		kept = kept[:MaxErrorBodyBytes]
-	}
-	ct := rsp.Header.Get("Content-Type")
-	return &APIError{
-		Operation:   op,
-		StatusCode:  rsp.StatusCode,
-		ContentType: ct,
-		Body:        bytes.Clone(kept),
-		Message:     scrub(extractMessage(ct, body)),
-	}
+// TransportError is a call that got no usable answer: the connection
+// failed, the context ended, a redirect was refused, or the body was too
+// large. It unwraps to the cause, so errors.Is(err, context.Canceled) and
+// errors.Is(err, ErrResponseTooLarge) work.
+type TransportError struct {
+	// Operation names the call, e.g. "plex.Authentication.GetUserDetails".
+	Operation string
+	// Attempts is how many times the request was sent (or tried to be).
+	Attempts int
+	// Err is the cause. Its text has secrets redacted and is one line.
+	Err error
 }
 
-// extractMessage finds a human message: JSON "errors[0].message", "message",
-// "error" or "detail"; an HTML <title>; else the first line of text.
-func extractMessage(contentType string, body []byte) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return ""
+// Error reports the operation, the cause and the attempt count.
+func (e *TransportError) Error() string {
+	s := e.Operation + ": " + e.Err.Error()
+	if e.Attempts > 1 {
+		s += " (after " + strconv.Itoa(e.Attempts) + " attempts)"
 	}
-	if strings.Contains(mt, "json") || trimmed[0] == '{' {
-		if m, ok := jsonMessage(trimmed); ok {
-			return clip(m)
-		}
-	}
-	if strings.Contains(mt, "html") || bytes.HasPrefix(trimmed, []byte("<")) {
-		return clip(htmlTitle(trimmed))
-	}
-	if !utf8.Valid(trimmed) {
-		return ""
-	}
-	line, _, _ := strings.Cut(string(trimmed), "\n")
-	return clip(line)
+	return s
 }
 
-func jsonMessage(body []byte) (string, bool) {
-	var v struct {
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-		Message string          `json:"message"`
-		Error   json.RawMessage `json:"error"`
-		Detail  string          `json:"detail"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return "", false
-	}
-	var parts []string
-	for _, e := range v.Errors {
-		if e.Message != "" {
-			parts = append(parts, e.Message)
-		}
-	}
-	if len(parts) > 0 {
-		return strings.Join(parts, "; "), true
-	}
-	if v.Message != "" {
-		return v.Message, true
-	}
-	if len(v.Error) > 0 {
-		var s string
-		if json.Unmarshal(v.Error, &s) == nil && s != "" {
-			return s, true
-		}
-		var o struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(v.Error, &o) == nil && o.Message != "" {
-			return o.Message, true
-		}
-	}
-	if v.Detail != "" {
-		return v.Detail, true
-	}
-	return "", true
-}
-
-func htmlTitle(body []byte) string {
-	lower := bytes.ToLower(body)
-	i := bytes.Index(lower, []byte("<title>"))
-	if i < 0 {
-		return ""
-	}
-	rest := body[i+len("<title>"):]
-	j := bytes.Index(bytes.ToLower(rest), []byte("</title>"))
-	if j < 0 {
-		return ""
-	}
-	return html.UnescapeString(string(bytes.TrimSpace(rest[:j])))
-}
-
-// clip makes s one printable line of bounded length.
-func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= maxMessageLen {
-		return s
-	}
-	cut := maxMessageLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }

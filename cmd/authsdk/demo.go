@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s, %d connections", *s.Device.Name, len(*s.Device.Connection)), nil
+		return fmt.Sprintf("%s, %d connections", s.Device.Name, len(s.Device.Connections)), nil
 	})
 	step(ps, "plex GetUserDetails", func() (string, error) {
 		u, err := pc.Authentication.GetUserDetails(ctx, plextest.UserToken)
@@ -122,6 +122,45 @@ func runDemo(ctx context.Context, e *env) error {
 			return "", err
 		}
 		return "2FA asked, code accepted, token " + short(u.AuthToken), nil
+	})
+	step(ps, "plex PIN sign-in (approved by the fake)", func() (string, error) {
+		pin, err := pc.Authentication.CreatePin(ctx, true)
+		if err != nil {
+			return "", err
+		}
+		time.AfterFunc(30*time.Millisecond, func() { _ = ps.ApprovePin(pin.Code, plextest.UserToken) })
+		done, err := pc.Authentication.WaitForPin(ctx, pin, 10*time.Millisecond)
+		if err != nil {
+			return "", err
+		}
+		return "PIN " + short(pin.Code) + " approved, token " + short(done.AuthToken), nil
+	})
+	step(ps, "plex GetServerResources", func() (string, error) {
+		rs, err := pc.Authentication.GetServerResources(ctx, plextest.UserToken)
+		if err != nil {
+			return "", err
+		}
+		servers := 0
+		for _, r := range rs {
+			if r.IsServer() {
+				servers++
+			}
+		}
+		return fmt.Sprintf("%d devices, %d servers", len(rs), servers), nil
+	})
+	step(ps, "plex JWT: register key, exchange", func() (string, error) {
+		k, err := plex.NewDeviceKey()
+		if err != nil {
+			return "", err
+		}
+		if err := pc.Authentication.RegisterDeviceKey(ctx, plextest.UserToken, k); err != nil {
+			return "", err
+		}
+		j, err := pc.Authentication.NewJWTSource(k).Token(ctx)
+		if err != nil {
+			return "", err
+		}
+		return "Plex JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
 	})
 
 	fmt.Fprintf(e.stdout, "authsdk demo: every operation against the embedded fakes (ziggeo %s, plex %s)\n\n", zs.URL, ps.URL)

@@ -109,9 +109,9 @@ func plexCommand(ctx context.Context, args []string, e *env) error {
 		if err != nil {
 			return err
 		}
-		if !cf.json && sc.Device != nil && sc.Device.Connection != nil {
-			for _, conn := range *sc.Device.Connection {
-				fmt.Fprintln(e.stdout, deref(conn.URI))
+		if !cf.json {
+			for _, conn := range sc.Device.Connections {
+				fmt.Fprintln(e.stdout, conn.URI)
 			}
 			return nil
 		}

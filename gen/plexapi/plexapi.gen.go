@@ -4,6 +4,7 @@
 package plexapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,9 +12,40 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for JWKCrv.
+const (
+	JWKCrvEd25519 JWKCrv = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case JWKCrvEd25519:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	JWKKtyOKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case JWKKtyOKP:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for Scope.
 const (
@@ -39,6 +71,24 @@ const (
 func (e TransientTokenType) Valid() bool {
 	switch e {
 	case TransientTokenTypeDelegation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZeroOrOne.
+const (
+	ZeroOrOneN0 ZeroOrOne = 0
+	ZeroOrOneN1 ZeroOrOne = 1
+)
+
+// Valid indicates whether the value is a known member of the ZeroOrOne enum.
+func (e ZeroOrOne) Valid() bool {
+	switch e {
+	case ZeroOrOneN0:
+		return true
+	case ZeroOrOneN1:
 		return true
 	default:
 		return false
@@ -82,6 +132,24 @@ type Errors struct {
 	Errors *[]ErrorDetail `json:"errors,omitempty"`
 }
 
+// JWK An Ed25519 public key (RFC 8037).
+type JWK struct {
+	Alg *string `json:"alg,omitempty"`
+	Crv JWKCrv  `json:"crv"`
+	Kid *string `json:"kid,omitempty"`
+	Kty JWKKty  `json:"kty"`
+	Use *string `json:"use,omitempty"`
+
+	// X base64url (no padding) of the 32-byte public key.
+	X string `json:"x"`
+}
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
 // PastSubscription defines model for PastSubscription.
 type PastSubscription struct {
 	Billing *struct {
@@ -102,6 +170,69 @@ type PastSubscription struct {
 	State         *string `json:"state,omitempty"`
 	Transfer      *string `json:"transfer,omitempty"`
 	Type          *string `json:"type,omitempty"`
+}
+
+// Pin A PIN for password-less sign-in. Unknown fields are tolerated.
+type Pin struct {
+	// AuthToken null until the user approves; then the account token (a secret).
+	AuthToken        *string `json:"authToken,omitempty"`
+	ClientIdentifier *string `json:"clientIdentifier,omitempty"`
+
+	// Code The code the user approves (strong) or types at plex.tv/link.
+	Code      string     `json:"code"`
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// ExpiresIn Seconds left; 0 or less once expired.
+	ExpiresIn       *int                    `json:"expiresIn,omitempty"`
+	ID              int64                   `json:"id"`
+	Location        *map[string]interface{} `json:"location,omitempty"`
+	NewRegistration *bool                   `json:"newRegistration,omitempty"`
+	Product         *string                 `json:"product,omitempty"`
+	Qr              *string                 `json:"qr,omitempty"`
+	Trusted         *bool                   `json:"trusted,omitempty"`
+}
+
+// Resource A device the account reaches. Unknown fields are tolerated.
+type Resource struct {
+	// AccessToken The token to use against this device (a secret).
+	AccessToken            *string               `json:"accessToken,omitempty"`
+	ClientIdentifier       *string               `json:"clientIdentifier,omitempty"`
+	Connections            *[]ResourceConnection `json:"connections,omitempty"`
+	CreatedAt              *time.Time            `json:"createdAt,omitempty"`
+	Device                 *string               `json:"device,omitempty"`
+	DNSRebindingProtection *bool                 `json:"dnsRebindingProtection,omitempty"`
+	Home                   *bool                 `json:"home,omitempty"`
+	HTTPSRequired          *bool                 `json:"httpsRequired,omitempty"`
+	LastSeenAt             *time.Time            `json:"lastSeenAt,omitempty"`
+	Name                   *string               `json:"name,omitempty"`
+	NatLoopbackSupported   *bool                 `json:"natLoopbackSupported,omitempty"`
+	Owned                  *bool                 `json:"owned,omitempty"`
+	OwnerID                *int64                `json:"ownerId,omitempty"`
+	Platform               *string               `json:"platform,omitempty"`
+	PlatformVersion        *string               `json:"platformVersion,omitempty"`
+	Presence               *bool                 `json:"presence,omitempty"`
+	Product                *string               `json:"product,omitempty"`
+	ProductVersion         *string               `json:"productVersion,omitempty"`
+
+	// Provides Comma-separated roles, e.g. "server" or "player,controller".
+	Provides             *string `json:"provides,omitempty"`
+	PublicAddress        *string `json:"publicAddress,omitempty"`
+	PublicAddressMatches *bool   `json:"publicAddressMatches,omitempty"`
+	Relay                *bool   `json:"relay,omitempty"`
+	SourceTitle          *string `json:"sourceTitle,omitempty"`
+	Synced               *bool   `json:"synced,omitempty"`
+}
+
+// ResourceConnection defines model for ResourceConnection.
+type ResourceConnection struct {
+	IPv6     *bool   `json:"IPv6,omitempty"`
+	Address  *string `json:"address,omitempty"`
+	Local    *bool   `json:"local,omitempty"`
+	Port     *int    `json:"port,omitempty"`
+	Protocol *string `json:"protocol,omitempty"`
+	Relay    *bool   `json:"relay,omitempty"`
+	URI      *string `json:"uri,omitempty"`
 }
 
 // Scope defines model for Scope.
@@ -252,11 +383,75 @@ type UserProfile struct {
 	WatchedIndicator        *int    `json:"watchedIndicator,omitempty"`
 }
 
+// ZeroOrOne defines model for ZeroOrOne.
+type ZeroOrOne int
+
+// ClientIdentifier defines model for ClientIdentifier.
+type ClientIdentifier = string
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Errors
 
+// InvalidToken defines model for InvalidToken.
+type InvalidToken = Errors
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = Errors
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Errors
+
+// RegisterDeviceKeyJSONBody defines parameters for RegisterDeviceKey.
+type RegisterDeviceKeyJSONBody struct {
+	// Jwk An Ed25519 public key (RFC 8037).
+	Jwk JWK `json:"jwk"`
+}
+
+// RegisterDeviceKeyParams defines parameters for RegisterDeviceKey.
+type RegisterDeviceKeyParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// GetDeviceNonceParams defines parameters for GetDeviceNonce.
+type GetDeviceNonceParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// ExchangeDeviceJWTJSONBody defines parameters for ExchangeDeviceJWT.
+type ExchangeDeviceJWTJSONBody struct {
+	// Jwt The device JWT (EdDSA).
+	Jwt string `json:"jwt"`
+}
+
+// ExchangeDeviceJWTParams defines parameters for ExchangeDeviceJWT.
+type ExchangeDeviceJWTParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// CreatePinParams defines parameters for CreatePin.
+type CreatePinParams struct {
+	// Strong true for a long code for the web consent page; false for a 4-character code for plex.tv/link.
+	Strong *bool `form:"strong,omitempty" json:"strong,omitempty"`
+
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// GetPinParams defines parameters for GetPin.
+type GetPinParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// GetServerResourcesParams defines parameters for GetServerResources.
+type GetServerResourcesParams struct {
+	IncludeHTTPS *ZeroOrOne `form:"includeHttps,omitempty" json:"includeHttps,omitempty"`
+	IncludeRelay *ZeroOrOne `form:"includeRelay,omitempty" json:"includeRelay,omitempty"`
+	IncludeIPv6  *ZeroOrOne `form:"includeIPv6,omitempty" json:"includeIPv6,omitempty"`
+}
 
 // GetSourceConnectionInformationParams defines parameters for GetSourceConnectionInformation.
 type GetSourceConnectionInformationParams struct {
@@ -275,6 +470,12 @@ type PostUsersSignInDataParams struct {
 	// XPlexClientIdentifier A stable, unique identifier of the signing-in client.
 	XPlexClientIdentifier string `json:"X-Plex-Client-Identifier"`
 }
+
+// RegisterDeviceKeyJSONRequestBody defines body for RegisterDeviceKey for application/json ContentType.
+type RegisterDeviceKeyJSONRequestBody RegisterDeviceKeyJSONBody
+
+// ExchangeDeviceJWTJSONRequestBody defines body for ExchangeDeviceJWT for application/json ContentType.
+type ExchangeDeviceJWTJSONRequestBody ExchangeDeviceJWTJSONBody
 
 // PostUsersSignInDataFormdataRequestBody defines body for PostUsersSignInData for application/x-www-form-urlencoded ContentType.
 type PostUsersSignInDataFormdataRequestBody = SignInForm
@@ -353,6 +554,67 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// RegisterDeviceKeyWithBody Register the device's Ed25519 public key (JWK), with an existing token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+	RegisterDeviceKeyWithBody(ctx context.Context, params *RegisterDeviceKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterDeviceKey Register the device's Ed25519 public key (JWK), with an existing token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+	RegisterDeviceKey(ctx context.Context, params *RegisterDeviceKeyParams, body RegisterDeviceKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPlexPublicKeys plex.tv's public keys, to verify Plex JWTs.
+	//
+	// Corresponds with GET /auth/keys (the `GetPlexPublicKeys` operationId).
+	GetPlexPublicKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeviceNonce A single-use nonce for a device JWT, valid 5 minutes.
+	//
+	// Corresponds with GET /auth/nonce (the `GetDeviceNonce` operationId).
+	GetDeviceNonce(ctx context.Context, params *GetDeviceNonceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExchangeDeviceJWTWithBody Trade a device-signed JWT for a Plex JWT (valid 7 days).
+	//
+	// Not idempotent; the device JWT's nonce is single-use.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+	ExchangeDeviceJWTWithBody(ctx context.Context, params *ExchangeDeviceJWTParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExchangeDeviceJWT Trade a device-signed JWT for a Plex JWT (valid 7 days).
+	//
+	// Not idempotent; the device JWT's nonce is single-use.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+	ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePin Create a PIN for password-less sign-in.
+	//
+	// Not idempotent: every call creates a new PIN. The user approves it at
+	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+	// https://plex.tv/link (strong=false).
+	//
+	// Corresponds with POST /pins (the `CreatePin` operationId).
+	CreatePin(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPin Get a PIN; authToken is set once the user approved it.
+	//
+	// Corresponds with GET /pins/{id} (the `GetPin` operationId).
+	GetPin(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetServerResources The devices (servers, players) the account reaches, each with its own access token.
+	//
+	// Corresponds with GET /resources (the `GetServerResources` operationId).
+	GetServerResources(ctx context.Context, params *GetServerResourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetSourceConnectionInformation Get connection information for a source (another server).
 	//
 	// Corresponds with GET /security/resources (the `GetSourceConnectionInformation` operationId).
@@ -381,6 +643,157 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/signin (the `PostUsersSignInData` operationId).
 	PostUsersSignInDataWithFormdataBody(ctx context.Context, params *PostUsersSignInDataParams, body PostUsersSignInDataFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RegisterDeviceKeyWithBody Register the device's Ed25519 public key (JWK), with an existing token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+func (c *Client) RegisterDeviceKeyWithBody(ctx context.Context, params *RegisterDeviceKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterDeviceKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterDeviceKey Register the device's Ed25519 public key (JWK), with an existing token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+func (c *Client) RegisterDeviceKey(ctx context.Context, params *RegisterDeviceKeyParams, body RegisterDeviceKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterDeviceKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPlexPublicKeys plex.tv's public keys, to verify Plex JWTs.
+//
+// Corresponds with GET /auth/keys (the `GetPlexPublicKeys` operationId).
+func (c *Client) GetPlexPublicKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPlexPublicKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeviceNonce A single-use nonce for a device JWT, valid 5 minutes.
+//
+// Corresponds with GET /auth/nonce (the `GetDeviceNonce` operationId).
+func (c *Client) GetDeviceNonce(ctx context.Context, params *GetDeviceNonceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeviceNonceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExchangeDeviceJWTWithBody Trade a device-signed JWT for a Plex JWT (valid 7 days).
+//
+// Not idempotent; the device JWT's nonce is single-use.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+func (c *Client) ExchangeDeviceJWTWithBody(ctx context.Context, params *ExchangeDeviceJWTParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExchangeDeviceJWTRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExchangeDeviceJWT Trade a device-signed JWT for a Plex JWT (valid 7 days).
+//
+// Not idempotent; the device JWT's nonce is single-use.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+func (c *Client) ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExchangeDeviceJWTRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePin Create a PIN for password-less sign-in.
+//
+// Not idempotent: every call creates a new PIN. The user approves it at
+// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+// https://plex.tv/link (strong=false).
+//
+// Corresponds with POST /pins (the `CreatePin` operationId).
+func (c *Client) CreatePin(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePinRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPin Get a PIN; authToken is set once the user approved it.
+//
+// Corresponds with GET /pins/{id} (the `GetPin` operationId).
+func (c *Client) GetPin(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPinRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetServerResources The devices (servers, players) the account reaches, each with its own access token.
+//
+// Corresponds with GET /resources (the `GetServerResources` operationId).
+func (c *Client) GetServerResources(ctx context.Context, params *GetServerResourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetServerResourcesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetSourceConnectionInformation Get connection information for a source (another server).
@@ -460,6 +873,371 @@ func (c *Client) PostUsersSignInDataWithFormdataBody(ctx context.Context, params
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewRegisterDeviceKeyRequest calls the generic RegisterDeviceKey builder with application/json body
+func NewRegisterDeviceKeyRequest(server string, params *RegisterDeviceKeyParams, body RegisterDeviceKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterDeviceKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRegisterDeviceKeyRequestWithBody constructs an http.Request for the RegisterDeviceKey method, with any body, and a specified content type
+func NewRegisterDeviceKeyRequestWithBody(server string, params *RegisterDeviceKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/jwk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewGetPlexPublicKeysRequest constructs an http.Request for the GetPlexPublicKeys method
+func NewGetPlexPublicKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeviceNonceRequest constructs an http.Request for the GetDeviceNonce method
+func NewGetDeviceNonceRequest(server string, params *GetDeviceNonceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/nonce")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewExchangeDeviceJWTRequest calls the generic ExchangeDeviceJWT builder with application/json body
+func NewExchangeDeviceJWTRequest(server string, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewExchangeDeviceJWTRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewExchangeDeviceJWTRequestWithBody constructs an http.Request for the ExchangeDeviceJWT method, with any body, and a specified content type
+func NewExchangeDeviceJWTRequestWithBody(server string, params *ExchangeDeviceJWTParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewCreatePinRequest constructs an http.Request for the CreatePin method
+func NewCreatePinRequest(server string, params *CreatePinParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/pins")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Strong != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "strong", *params.Strong, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewGetPinRequest constructs an http.Request for the GetPin method
+func NewGetPinRequest(server string, id int64, params *GetPinParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/pins/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewGetServerResourcesRequest constructs an http.Request for the GetServerResources method
+func NewGetServerResourcesRequest(server string, params *GetServerResourcesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IncludeHTTPS != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeHttps", *params.IncludeHTTPS, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeRelay != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeRelay", *params.IncludeRelay, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeIPv6 != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeIPv6", *params.IncludeIPv6, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetSourceConnectionInformationRequest constructs an http.Request for the GetSourceConnectionInformation method
@@ -694,6 +1472,77 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RegisterDeviceKeyWithBodyWithResponse Register the device's Ed25519 public key (JWK), with an existing token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+	RegisterDeviceKeyWithBodyWithResponse(ctx context.Context, params *RegisterDeviceKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterDeviceKeyResponse, error)
+
+	// RegisterDeviceKeyWithResponse Register the device's Ed25519 public key (JWK), with an existing token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+	RegisterDeviceKeyWithResponse(ctx context.Context, params *RegisterDeviceKeyParams, body RegisterDeviceKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterDeviceKeyResponse, error)
+
+	// GetPlexPublicKeysWithResponse plex.tv's public keys, to verify Plex JWTs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/keys (the `GetPlexPublicKeys` operationId).
+	GetPlexPublicKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPlexPublicKeysResponse, error)
+
+	// GetDeviceNonceWithResponse A single-use nonce for a device JWT, valid 5 minutes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/nonce (the `GetDeviceNonce` operationId).
+	GetDeviceNonceWithResponse(ctx context.Context, params *GetDeviceNonceParams, reqEditors ...RequestEditorFn) (*GetDeviceNonceResponse, error)
+
+	// ExchangeDeviceJWTWithBodyWithResponse Trade a device-signed JWT for a Plex JWT (valid 7 days).
+	//
+	// Not idempotent; the device JWT's nonce is single-use.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+	ExchangeDeviceJWTWithBodyWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error)
+
+	// ExchangeDeviceJWTWithResponse Trade a device-signed JWT for a Plex JWT (valid 7 days).
+	//
+	// Not idempotent; the device JWT's nonce is single-use.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+	ExchangeDeviceJWTWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error)
+
+	// CreatePinWithResponse Create a PIN for password-less sign-in.
+	//
+	// Not idempotent: every call creates a new PIN. The user approves it at
+	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+	// https://plex.tv/link (strong=false).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /pins (the `CreatePin` operationId).
+	CreatePinWithResponse(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*CreatePinResponse, error)
+
+	// GetPinWithResponse Get a PIN; authToken is set once the user approved it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /pins/{id} (the `GetPin` operationId).
+	GetPinWithResponse(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*GetPinResponse, error)
+
+	// GetServerResourcesWithResponse The devices (servers, players) the account reaches, each with its own access token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /resources (the `GetServerResources` operationId).
+	GetServerResourcesWithResponse(ctx context.Context, params *GetServerResourcesParams, reqEditors ...RequestEditorFn) (*GetServerResourcesResponse, error)
+
 	// GetSourceConnectionInformationWithResponse Get connection information for a source (another server).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -728,6 +1577,449 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/signin (the `PostUsersSignInData` operationId).
 	PostUsersSignInDataWithFormdataBodyWithResponse(ctx context.Context, params *PostUsersSignInDataParams, body PostUsersSignInDataFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostUsersSignInDataResponse, error)
+}
+
+type RegisterDeviceKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Errors
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegisterDeviceKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegisterDeviceKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RegisterDeviceKeyResponse) GetJSON422() *Errors {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegisterDeviceKeyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterDeviceKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterDeviceKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterDeviceKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterDeviceKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPlexPublicKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Keys []JWK `json:"keys"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPlexPublicKeysResponse) GetJSON200() *struct {
+	Keys []JWK `json:"keys"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPlexPublicKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPlexPublicKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPlexPublicKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPlexPublicKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDeviceNonceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Nonce string `json:"nonce"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeviceNonceResponse) GetJSON200() *struct {
+	Nonce string `json:"nonce"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDeviceNonceResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDeviceNonceResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeviceNonceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeviceNonceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeviceNonceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeviceNonceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExchangeDeviceJWTResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AuthToken string `json:"auth_token"`
+	}
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		AuthToken string `json:"auth_token"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Errors
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON498 the response for an HTTP 498 `application/json` response
+	JSON498 *Errors
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON200() *struct {
+	AuthToken string `json:"auth_token"`
+} {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON201() *struct {
+	AuthToken string `json:"auth_token"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON422() *Errors {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON498 returns the response for an HTTP 498 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON498() *Errors {
+	return r.JSON498
+}
+
+// GetBody returns the raw response body bytes
+func (r ExchangeDeviceJWTResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExchangeDeviceJWTResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExchangeDeviceJWTResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExchangeDeviceJWTResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreatePinResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Pin
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Pin
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreatePinResponse) GetJSON200() *Pin {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePinResponse) GetJSON201() *Pin {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreatePinResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreatePinResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePinResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePinResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePinResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePinResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPinResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Pin
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Errors
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPinResponse) GetJSON200() *Pin {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPinResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPinResponse) GetJSON404() *Errors {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPinResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPinResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPinResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPinResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPinResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetServerResourcesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Resource
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetServerResourcesResponse) GetJSON200() *[]Resource {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetServerResourcesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetServerResourcesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetServerResourcesResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetServerResourcesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetServerResourcesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetServerResourcesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetServerResourcesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetServerResourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetSourceConnectionInformationResponse struct {
@@ -957,6 +2249,131 @@ func (r PostUsersSignInDataResponse) ContentType() string {
 	return ""
 }
 
+// RegisterDeviceKeyWithBodyWithResponse Register the device's Ed25519 public key (JWK), with an existing token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+func (c *ClientWithResponses) RegisterDeviceKeyWithBodyWithResponse(ctx context.Context, params *RegisterDeviceKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterDeviceKeyResponse, error) {
+	rsp, err := c.RegisterDeviceKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterDeviceKeyResponse(rsp)
+}
+
+// RegisterDeviceKeyWithResponse Register the device's Ed25519 public key (JWK), with an existing token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/jwk (the `RegisterDeviceKey` operationId).
+func (c *ClientWithResponses) RegisterDeviceKeyWithResponse(ctx context.Context, params *RegisterDeviceKeyParams, body RegisterDeviceKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterDeviceKeyResponse, error) {
+	rsp, err := c.RegisterDeviceKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterDeviceKeyResponse(rsp)
+}
+
+// GetPlexPublicKeysWithResponse plex.tv's public keys, to verify Plex JWTs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/keys (the `GetPlexPublicKeys` operationId).
+func (c *ClientWithResponses) GetPlexPublicKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPlexPublicKeysResponse, error) {
+	rsp, err := c.GetPlexPublicKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPlexPublicKeysResponse(rsp)
+}
+
+// GetDeviceNonceWithResponse A single-use nonce for a device JWT, valid 5 minutes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/nonce (the `GetDeviceNonce` operationId).
+func (c *ClientWithResponses) GetDeviceNonceWithResponse(ctx context.Context, params *GetDeviceNonceParams, reqEditors ...RequestEditorFn) (*GetDeviceNonceResponse, error) {
+	rsp, err := c.GetDeviceNonce(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeviceNonceResponse(rsp)
+}
+
+// ExchangeDeviceJWTWithBodyWithResponse Trade a device-signed JWT for a Plex JWT (valid 7 days).
+//
+// Not idempotent; the device JWT's nonce is single-use.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+func (c *ClientWithResponses) ExchangeDeviceJWTWithBodyWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error) {
+	rsp, err := c.ExchangeDeviceJWTWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExchangeDeviceJWTResponse(rsp)
+}
+
+// ExchangeDeviceJWTWithResponse Trade a device-signed JWT for a Plex JWT (valid 7 days).
+//
+// Not idempotent; the device JWT's nonce is single-use.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
+func (c *ClientWithResponses) ExchangeDeviceJWTWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error) {
+	rsp, err := c.ExchangeDeviceJWT(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExchangeDeviceJWTResponse(rsp)
+}
+
+// CreatePinWithResponse Create a PIN for password-less sign-in.
+//
+// Not idempotent: every call creates a new PIN. The user approves it at
+// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+// https://plex.tv/link (strong=false).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /pins (the `CreatePin` operationId).
+func (c *ClientWithResponses) CreatePinWithResponse(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*CreatePinResponse, error) {
+	rsp, err := c.CreatePin(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePinResponse(rsp)
+}
+
+// GetPinWithResponse Get a PIN; authToken is set once the user approved it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /pins/{id} (the `GetPin` operationId).
+func (c *ClientWithResponses) GetPinWithResponse(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*GetPinResponse, error) {
+	rsp, err := c.GetPin(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPinResponse(rsp)
+}
+
+// GetServerResourcesWithResponse The devices (servers, players) the account reaches, each with its own access token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /resources (the `GetServerResources` operationId).
+func (c *ClientWithResponses) GetServerResourcesWithResponse(ctx context.Context, params *GetServerResourcesParams, reqEditors ...RequestEditorFn) (*GetServerResourcesResponse, error) {
+	rsp, err := c.GetServerResources(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetServerResourcesResponse(rsp)
+}
+
 // GetSourceConnectionInformationWithResponse Get connection information for a source (another server).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -1020,6 +2437,345 @@ func (c *ClientWithResponses) PostUsersSignInDataWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParsePostUsersSignInDataResponse(rsp)
+}
+
+// ParseRegisterDeviceKeyResponse parses an HTTP response from a RegisterDeviceKeyWithResponse call
+func ParseRegisterDeviceKeyResponse(rsp *http.Response) (*RegisterDeviceKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterDeviceKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPlexPublicKeysResponse parses an HTTP response from a GetPlexPublicKeysWithResponse call
+func ParseGetPlexPublicKeysResponse(rsp *http.Response) (*GetPlexPublicKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPlexPublicKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Keys []JWK `json:"keys"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDeviceNonceResponse parses an HTTP response from a GetDeviceNonceWithResponse call
+func ParseGetDeviceNonceResponse(rsp *http.Response) (*GetDeviceNonceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeviceNonceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Nonce string `json:"nonce"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExchangeDeviceJWTResponse parses an HTTP response from a ExchangeDeviceJWTWithResponse call
+func ParseExchangeDeviceJWTResponse(rsp *http.Response) (*ExchangeDeviceJWTResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExchangeDeviceJWTResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AuthToken string `json:"auth_token"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			AuthToken string `json:"auth_token"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON498 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreatePinResponse parses an HTTP response from a CreatePinWithResponse call
+func ParseCreatePinResponse(rsp *http.Response) (*CreatePinResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePinResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Pin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Pin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPinResponse parses an HTTP response from a GetPinWithResponse call
+func ParseGetPinResponse(rsp *http.Response) (*GetPinResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPinResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Pin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetServerResourcesResponse parses an HTTP response from a GetServerResourcesWithResponse call
+func ParseGetServerResourcesResponse(rsp *http.Response) (*GetServerResourcesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetServerResourcesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Resource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGetSourceConnectionInformationResponse parses an HTTP response from a GetSourceConnectionInformationWithResponse call

@@ -15,33 +15,37 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
-// AuthToken An auth token. Unknown fields are tolerated.
+// AuthToken An auth token, with the fields Ziggeo documents. Only `token` is certain
+// to be there; unknown fields are tolerated.
 type AuthToken struct {
-	// Created Unix time of creation.
-	Created        *int64 `json:"created,omitempty"`
+	// ExpirationDate Unix time (seconds) after which the token is invalid.
 	ExpirationDate *int64 `json:"expiration_date,omitempty"`
 
-	// Grants What the token may do, per action.
+	// Grants What the token may do, per action. Ziggeo's own material shows two shapes
+	// per action: a scope object ({"read":{"all":true}}, the Node/PHP/Java demos)
+	// and a scope string ({"read":"all"}, the Python demos).
 	Grants *Grants `json:"grants,omitempty"`
-	Hidden *bool   `json:"hidden,omitempty"`
 
-	// Key The optional key the token was created with.
-	Key string `json:"key"`
+	// Hidden Hide the token from listings.
+	Hidden *bool `json:"hidden,omitempty"`
 
-	// Requests Requests made with the token so far.
-	Requests     *int64 `json:"requests,omitempty"`
+	// Key The optional key the token was created with (accepted in place of the token).
+	Key *string `json:"key,omitempty"`
+
+	// Nonce Set by Ziggeo.
+	Nonce *string `json:"nonce,omitempty"`
+
+	// SessionLimit How many sessions may use the token.
 	SessionLimit *int64 `json:"session_limit,omitempty"`
 
-	// Sessions Sessions used so far.
-	Sessions *int64 `json:"sessions,omitempty"`
-
 	// Token The token value.
-	Token string `json:"token"`
+	Token *string `json:"token,omitempty"`
 
-	// UsageExperitationTime The official API's misspelled alias of usage_expiration_time.
-	UsageExperitationTime *int64 `json:"usage_experitation_time,omitempty"`
-	UsageExpirationTime   *int64 `json:"usage_expiration_time,omitempty"`
-	Volatile              *bool  `json:"volatile,omitempty"`
+	// UsageExpirationTime Seconds the token stays valid after its first use.
+	UsageExpirationTime *int64 `json:"usage_expiration_time,omitempty"`
+
+	// Volatile Delete the token once it has expired or been used up.
+	Volatile *bool `json:"volatile,omitempty"`
 }
 
 // AuthTokenParams Form fields of create and update. Fields left out are not sent. The form
@@ -67,26 +71,43 @@ type AuthTokenParams struct {
 	Volatile *bool `json:"volatile,omitempty"`
 }
 
-// Error defines model for Error.
+// Error Ziggeo's error body.
 type Error struct {
 	Error   *string `json:"error,omitempty"`
 	Message *string `json:"message,omitempty"`
 }
 
-// Grant defines model for Grant.
+// Grant The scope of one action, as an object or as a scope string.
 type Grant struct {
+	union json.RawMessage
+}
+
+// Grant1 A scope name (all, session, owned, session_owned).
+type Grant1 = string
+
+// GrantScopes defines model for GrantScopes.
+type GrantScopes struct {
 	All          *bool `json:"all,omitempty"`
 	Owned        *bool `json:"owned,omitempty"`
 	Session      *bool `json:"session,omitempty"`
 	SessionOwned *bool `json:"session_owned,omitempty"`
 }
 
-// Grants What the token may do, per action.
+// Grants What the token may do, per action. Ziggeo's own material shows two shapes
+// per action: a scope object ({"read":{"all":true}}, the Node/PHP/Java demos)
+// and a scope string ({"read":"all"}, the Python demos).
 type Grants struct {
-	Create  *Grant `json:"create,omitempty"`
+	// Create The scope of one action, as an object or as a scope string.
+	Create *Grant `json:"create,omitempty"`
+
+	// Destroy The scope of one action, as an object or as a scope string.
 	Destroy *Grant `json:"destroy,omitempty"`
-	Read    *Grant `json:"read,omitempty"`
-	Update  *Grant `json:"update,omitempty"`
+
+	// Read The scope of one action, as an object or as a scope string.
+	Read *Grant `json:"read,omitempty"`
+
+	// Update The scope of one action, as an object or as a scope string.
+	Update *Grant `json:"update,omitempty"`
 }
 
 // CreateAuthTokenFormdataRequestBody defines body for CreateAuthToken for application/x-www-form-urlencoded ContentType.
@@ -94,6 +115,68 @@ type CreateAuthTokenFormdataRequestBody = AuthTokenParams
 
 // UpdateAuthTokenFormdataRequestBody defines body for UpdateAuthToken for application/x-www-form-urlencoded ContentType.
 type UpdateAuthTokenFormdataRequestBody = AuthTokenParams
+
+// AsGrantScopes returns the union data inside the Grant as a GrantScopes
+func (t Grant) AsGrantScopes() (GrantScopes, error) {
+	var body GrantScopes
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrantScopes overwrites any union data inside the Grant as the provided GrantScopes
+func (t *Grant) FromGrantScopes(v GrantScopes) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrantScopes performs a merge with any union data inside the Grant, using the provided GrantScopes
+func (t *Grant) MergeGrantScopes(v GrantScopes) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGrant1 returns the union data inside the Grant as a Grant1
+func (t Grant) AsGrant1() (Grant1, error) {
+	var body Grant1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrant1 overwrites any union data inside the Grant as the provided Grant1
+func (t *Grant) FromGrant1(v Grant1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrant1 performs a merge with any union data inside the Grant, using the provided Grant1
+func (t *Grant) MergeGrant1(v Grant1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Grant) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Grant) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error

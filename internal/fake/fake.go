@@ -27,7 +27,8 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-// Fault is a misbehaviour the server shows instead of its normal answer.
+// Fault is a misbehaviour the server shows instead of (or, for a pure
+// Delay, before) its normal answer. The fakes' public Fault types convert to it.
 type Fault struct {
 	Status      int           // answer with this status (with Body/ContentType)
 	RetryAfter  string        // Retry-After header sent with Status
@@ -151,8 +152,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route *routers.Ro
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	if f, ok := s.nextFault(); ok {
-		s.applyFault(w, r, f)
-		return
+		if !s.applyFault(w, r, f) {
+			return
+		}
 	}
 	rec := httptest.NewRecorder()
 	h(rec, r)
@@ -170,34 +172,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route *routers.Ro
 	_, _ = w.Write(out)
 }
 
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) {
+// applyFault shows f; it reports whether the normal answer should follow
+// (a fault that is only a delay).
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			return
+			return false
 		}
 	}
 	if f.Drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
-				return
+				return false
 			}
 		}
 		panic(http.ErrAbortHandler)
 	}
 	if f.Status == 0 {
-		return // a pure delay: the handler's answer is not sent, the client times out or gives up
+		return true // a pure delay: the normal answer follows
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
 	if f.Body == "" && f.ContentType == "" {
 		s.writeError(w, f.Status, http.StatusText(f.Status))
-		return
+		return false
 	}
 	ct := f.ContentType
 	if ct == "" {
@@ -207,6 +211,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 	w.WriteHeader(f.Status)
 	_, _ = io.WriteString(w, f.Body)
+	return false
 }
 
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
@@ -283,7 +288,8 @@ func firstLine(s string) string {
 	return l
 }
 
-// Violate records a violation the spec alone cannot detect.
+// Violate records a violation the spec alone cannot detect (the SDK broke
+// a rule of the API that the document cannot express).
 func (s *Server) Violate(format string, args ...any) { s.violation(format, args...) }
 
 // FastRetries is the default retry policy with millisecond waits, so fault

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authsdk/authsdk/gen/ziggeoapi"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
@@ -47,7 +46,7 @@ func TestFaultMatrix(t *testing.T) {
 	defer zs.Close()
 	ps := plextest.NewServer()
 	defer ps.Close()
-	tok := zs.AddToken(ziggeoapi.AuthToken{})
+	tok := zs.AddToken(ziggeo.AuthToken{})
 	// Generous enough for a 17 MiB body under -race on 2 cores, short enough for the delay fault.
 	perAttempt := &http.Client{Timeout: time.Second}
 	zc, err := ziggeo.New(zApp, zKey, ziggeo.WithServerURL(zs.URL), ziggeo.WithEncryptionKey(zEnc), ziggeo.WithLogger(logger),
@@ -64,7 +63,7 @@ func TestFaultMatrix(t *testing.T) {
 			_, err := zc.AuthTokens.Get(ctx, tok.Token, o...)
 			return err
 		}},
-		{"plex.GetUserDetails", ps.FailNext, ps.RequestCount, func(ctx context.Context, o ...sdk.CallOption) error {
+		{"plex.GetUserDetails", func(n int, f ziggeotest.Fault) { ps.FailNext(n, plextest.Fault(f)) }, ps.RequestCount, func(ctx context.Context, o ...sdk.CallOption) error {
 			_, err := pc.Authentication.GetUserDetails(ctx, plextest.UserToken, o...)
 			return err
 		}},
@@ -152,14 +151,26 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		t.Run(tg.name+"/ctx cancelled during a wait", func(t *testing.T) {
 			tg.fail(1, ziggeotest.Fault{Status: 503, RetryAfter: "1"})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(300*time.Millisecond, cancel)
+			start := time.Now()
+			err := tg.call(ctx)
+			if !errors.Is(err, context.Canceled) || time.Since(start) > 500*time.Millisecond {
+				t.Fatalf("after %v: %v", time.Since(start), err)
+			}
+			scan(t, err.Error())
+		})
+		t.Run(tg.name+"/deadline shorter than Retry-After keeps the 503", func(t *testing.T) {
+			tg.fail(1, ziggeotest.Fault{Status: 503, RetryAfter: "1"})
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			start := time.Now()
 			err := tg.call(ctx)
-			if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 500*time.Millisecond {
-				t.Fatalf("after %v: %v", time.Since(start), err)
+			var apiErr *sdk.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || time.Since(start) > 200*time.Millisecond {
+				t.Fatalf("after %v: %T %v, want the 503 at once", time.Since(start), err, err)
 			}
-			scan(t, err.Error())
 		})
 	}
 	t.Run("ziggeo.Create on 500 is not retried", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/authsdk/authsdk/gen/plexapi"
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 )
 
@@ -22,44 +23,22 @@ const (
 	ScopeAll                     Scope              = plexapi.ScopeAll
 )
 
-// TransientToken is a short-lived token from the Plex Media Server (.Token).
-type TransientToken = plexapi.TransientToken
-
-// SourceConnection is a source's device and its connections (.Device).
-type SourceConnection = plexapi.SourceConnection
-
-// UserPlexAccount is a plex.tv account; AuthToken is its token.
-type UserPlexAccount = plexapi.UserPlexAccount
-
-// SignInRequest is a username/password sign-in, with the two-factor code
-// when the account asks for one (ErrVerificationCodeRequired).
-type SignInRequest struct {
-	Login, Password  string
-	RememberMe       bool
-	VerificationCode string
-}
-
-// Format keeps the password out of fmt and slog output.
-func (r SignInRequest) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "plex.SignInRequest{Login: %q, Password: REDACTED, RememberMe: %v, VerificationCode: %s}",
-		r.Login, r.RememberMe, map[bool]string{true: "REDACTED", false: `""`}[r.VerificationCode != ""])
-}
-
 // Authentication calls the Plex authentication operations.
 type Authentication struct {
-	core        *sdk.Core
-	pms, plexTV string
-	accessToken string
-	clientID    string
-	fixed       http.Header // Accept and identification headers, built once
-	pmsHeaders  plexapi.RequestEditorFn
+	core                 *core.Core
+	pms, plexTV, clients string
+	accessToken          string
+	clientID             string
+	product              string
+	fixed                http.Header // Accept and identification headers, built once
+	pmsHeaders           plexapi.RequestEditorFn
 }
 
 var (
-	opTransient = sdk.Operation{Name: "plex.Authentication.GetTransientToken", Idempotent: true}
-	opSources   = sdk.Operation{Name: "plex.Authentication.GetSourceConnectionInformation", Idempotent: true}
-	opUser      = sdk.Operation{Name: "plex.Authentication.GetUserDetails", Idempotent: true}
-	opSignIn    = sdk.Operation{Name: "plex.Authentication.PostUsersSignInData", Idempotent: true}
+	opTransient = core.Operation{Name: "plex.Authentication.GetTransientToken", Idempotent: true}
+	opSources   = core.Operation{Name: "plex.Authentication.GetSourceConnectionInformation", Idempotent: true}
+	opUser      = core.Operation{Name: "plex.Authentication.GetUserDetails", Idempotent: true}
+	opSignIn    = core.Operation{Name: "plex.Authentication.PostUsersSignInData", Idempotent: true}
 )
 
 // GetTransientToken asks the Plex Media Server for a short-lived token.
@@ -74,11 +53,14 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 		return nil, err
 	}
 	params := &plexapi.GetTransientTokenParams{Type: t, Scope: s}
-	rsp, err := sdk.Invoke[plexapi.TransientTokenResponse](ctx, a.core, &opTransient, a.pms, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, a.pms, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if rsp.MediaContainer.Token == "" {
+		return nil, core.Incomplete(&opTransient, "token")
 	}
 	return &rsp.MediaContainer, nil
 }
@@ -93,7 +75,7 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 		return nil, err
 	}
 	params := &plexapi.GetSourceConnectionInformationParams{Source: source}
-	rsp, err := sdk.Invoke[plexapi.SourceConnectionResponse](ctx, a.core, &opSources, a.pms, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer SourceConnection }](ctx, a.core, &opSources, a.pms, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
@@ -102,27 +84,30 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 	return &rsp.MediaContainer, nil
 }
 
-// GetUserDetails returns the plex.tv account that xPlexToken belongs to. Only
-// that token is sent, never the client's own access token.
+// GetUserDetails returns the plex.tv account that xPlexToken belongs to.
+// Only that token is sent, never the client's own access token. A token
+// plex.tv no longer accepts matches errors.Is(err, ErrInvalidToken).
 func (a *Authentication) GetUserDetails(ctx context.Context, xPlexToken string, opts ...sdk.CallOption) (*UserPlexAccount, error) {
-	if xPlexToken == "" {
-		return nil, fmt.Errorf("%s: empty X-Plex-Token", opUser.Name)
+	if err := checkToken(&opUser, xPlexToken); err != nil {
+		return nil, err
 	}
-	if strings.ContainsAny(xPlexToken, "\r\n") {
-		return nil, fmt.Errorf("%s: X-Plex-Token contains a line break", opUser.Name)
-	}
-	return sdk.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.plexTV, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.plexTV, opts, &core.CallInfo{Values: []string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetUserDetails(ctx, a.headers(xPlexToken))
 	})
+	if err == nil && acct.ID == 0 && acct.UUID == "" && acct.Username == "" {
+		return nil, core.Incomplete(&opUser, "account")
+	}
+	return acct, err
 }
 
 // PostUsersSignInData signs in on plex.tv and returns the account with its
 // AuthToken. A 401 asking for a two-factor code matches
 // errors.Is(err, ErrVerificationCodeRequired): call again with VerificationCode.
 func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequest, opts ...sdk.CallOption) (*UserPlexAccount, error) {
+	if err := a.needClientID(&opSignIn); err != nil {
+		return nil, err
+	}
 	switch {
-	case a.clientID == "":
-		return nil, fmt.Errorf("%s: sign-in needs a client identifier (plex.WithClientIdentifier)", opSignIn.Name)
 	case strings.TrimSpace(req.Login) == "":
 		return nil, fmt.Errorf("%s: empty login", opSignIn.Name)
 	case req.Password == "":
@@ -136,14 +121,37 @@ func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequ
 		form.VerificationCode = &req.VerificationCode
 	}
 	params := &plexapi.PostUsersSignInDataParams{XPlexClientIdentifier: a.clientID}
-	return sdk.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, func(ctx context.Context, server string, d sdk.HTTPDoer) (*http.Response, error) {
+	sec := &core.CallInfo{Values: []string{req.Password, req.VerificationCode}}
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.setFixed)
 	})
+	if err == nil && acct.AuthToken == "" {
+		return nil, core.Incomplete(&opSignIn, "authToken")
+	}
+	return acct, err
 }
 
-func (a *Authentication) needAccessToken(op *sdk.Operation) error {
+func (a *Authentication) needAccessToken(op *core.Operation) error {
 	if a.accessToken == "" {
 		return fmt.Errorf("%s: no access token for the Plex Media Server (plex.WithAccessToken)", op.Name)
+	}
+	return nil
+}
+
+func (a *Authentication) needClientID(op *core.Operation) error {
+	if a.clientID == "" {
+		return fmt.Errorf("%s: needs a client identifier (plex.WithClientIdentifier)", op.Name)
+	}
+	return nil
+}
+
+// checkToken refuses, before sending, a token a call cannot send.
+func checkToken(op *core.Operation, token string) error {
+	if token == "" {
+		return fmt.Errorf("%s: empty X-Plex-Token", op.Name)
+	}
+	if err := core.CheckHeaderValue("X-Plex-Token", token); err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 )
 
@@ -18,11 +19,13 @@ const (
 	DefaultIP        = "127.0.0.1"
 	DefaultPort      = "32400"
 	DefaultPlexTVURL = "https://plex.tv/api/v2"
+	// DefaultClientsURL is where the JWT device operations go.
+	DefaultClientsURL = "https://clients.plex.tv/api/v2"
 )
 
 // Client is a Plex authentication client. It is safe for concurrent use.
 type Client struct {
-	// Authentication calls the four authentication operations.
+	// Authentication calls the authentication operations.
 	Authentication *Authentication
 }
 
@@ -35,7 +38,7 @@ type ClientInfo struct {
 type Option func(*settings) error
 
 type settings struct {
-	core               sdk.Config
+	core               core.Config
 	accessToken        string
 	clientID           string
 	info               ClientInfo
@@ -43,6 +46,7 @@ type settings struct {
 	protocol, ip, port string
 	varsSet            bool
 	plexTVURL          string
+	clientsURL         string
 }
 
 // WithAccessToken sets the X-Plex-Token sent to the Plex Media Server.
@@ -91,7 +95,14 @@ func WithPlexTVURL(u string) Option {
 	return func(s *settings) error { s.plexTVURL = u; return nil }
 }
 
-// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the client.
+// WithClientsURL replaces the clients.plex.tv base URL used by the JWT
+// device operations (default https://clients.plex.tv/api/v2).
+func WithClientsURL(u string) Option {
+	return func(s *settings) error { s.clientsURL = u; return nil }
+}
+
+// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the
+// client; its zero fields take the defaults. It is validated by New.
 func WithRetryConfig(c sdk.RetryConfig) Option {
 	return func(s *settings) error { s.core.Retry = &c; return nil }
 }
@@ -133,34 +144,40 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tvOption, tvRaw := "plex.WithPlexTVURL", s.plexTVURL
-	if tvRaw == "" {
-		tvRaw = DefaultPlexTVURL
-	}
-	plexTV, err := sdk.ValidateServerURL(tvOption, tvRaw)
+	plexTV, err := core.ValidateServerURL("plex.WithPlexTVURL", or(s.plexTVURL, DefaultPlexTVURL))
 	if err != nil {
 		return nil, err
 	}
-	for name, v := range map[string]string{"client identifier": s.clientID, "product": s.info.Product, "version": s.info.Version, "platform": s.info.Platform, "device": s.info.Device} {
-		if strings.ContainsAny(v, "\r\n") {
-			return nil, fmt.Errorf("plex.New: %s must not contain line breaks", name)
-		}
+	clients, err := core.ValidateServerURL("plex.WithClientsURL", or(s.clientsURL, DefaultClientsURL))
+	if err != nil {
+		return nil, err
 	}
-	if strings.ContainsAny(s.accessToken, "\r\n") {
-		return nil, errors.New("plex.WithAccessToken: token must not contain line breaks")
+	for _, h := range []struct{ option, what, v string }{
+		{"plex.WithAccessToken", "token", s.accessToken},
+		{"plex.WithClientIdentifier", "client identifier", s.clientID},
+		{"plex.WithClientInfo", "Product", s.info.Product},
+		{"plex.WithClientInfo", "Version", s.info.Version},
+		{"plex.WithClientInfo", "Platform", s.info.Platform},
+		{"plex.WithClientInfo", "Device", s.info.Device},
+	} {
+		if err := core.CheckHeaderValue(h.what, h.v); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.option, err)
+		}
 	}
 	if s.accessToken != "" {
 		s.core.Secrets = append(s.core.Secrets, s.accessToken)
 	}
 	s.core.MapError = mapError
-	core, err := sdk.NewCore(s.core)
+	c, err := core.New(s.core)
 	if err != nil {
 		return nil, fmt.Errorf("plex.New: %w", err)
 	}
 	a := &Authentication{
-		core:        core,
+		core:        c,
 		pms:         pms,
 		plexTV:      plexTV,
+		clients:     clients,
+		product:     s.info.Product,
 		accessToken: s.accessToken,
 		clientID:    s.clientID,
 		fixed:       fixedHeaders(s.clientID, s.info),
@@ -172,7 +189,7 @@ func New(opts ...Option) (*Client, error) {
 // pmsURL applies the precedence WithServerURL > WithServerVariables > spec default.
 func (s *settings) pmsURL() (string, error) {
 	if s.serverURL != "" {
-		return sdk.ValidateServerURL("plex.WithServerURL", s.serverURL)
+		return core.ValidateServerURL("plex.WithServerURL", s.serverURL)
 	}
 	protocol, ip, port := DefaultProtocol, DefaultIP, DefaultPort
 	if s.protocol != "" {
@@ -192,15 +209,28 @@ func (s *settings) pmsURL() (string, error) {
 	if s.varsSet {
 		option = "plex.WithServerVariables"
 	}
-	return sdk.ValidateServerURL(option, protocol+"://"+host+":"+port)
+	return core.ValidateServerURL(option, protocol+"://"+host+":"+port)
 }
 
-// Format keeps tokens out of fmt and slog output.
-func (c *Client) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "plex.Client{token: REDACTED}")
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
-// Format keeps tokens out of fmt and slog output.
-func (a *Authentication) Format(f fmt.State, _ rune) {
+// Format keeps tokens out of fmt output, whatever the verb.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "plex.Client{token: REDACTED}") }
+
+// LogValue keeps tokens out of slog output.
+func (c Client) LogValue() slog.Value { return slog.StringValue("plex.Client{token: REDACTED}") }
+
+// Format keeps tokens out of fmt output, whatever the verb.
+func (a Authentication) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "plex.Authentication{token: REDACTED}")
+}
+
+// LogValue keeps tokens out of slog output.
+func (a Authentication) LogValue() slog.Value {
+	return slog.StringValue("plex.Authentication{token: REDACTED}")
 }

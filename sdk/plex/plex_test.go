@@ -59,10 +59,10 @@ func TestUserDecodingIsTolerant(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if acct.ID != 13692262 || acct.AuthToken != "CxoUzBTSV5hsxjTpFKaf" || acct.Profile == nil || *acct.Profile.DefaultSubtitleForced != 1 {
+		if acct.ID != 13692262 || acct.AuthToken != "CxoUzBTSV5hsxjTpFKaf" || acct.Profile == nil || acct.Profile.DefaultSubtitleForced != 1 {
 			t.Fatalf("%s: %+v", name, acct)
 		}
-		if name == "extended" && (*acct.MailingListStatus != "pending-new-status" || *acct.Profile.AutoSelectSubtitle != 2) {
+		if name == "extended" && (acct.MailingListStatus != "pending-new-status" || acct.Profile.AutoSelectSubtitle != 2) {
 			t.Fatalf("extended: %+v", acct)
 		}
 		if name == "no subscription" && acct.Subscription != nil {

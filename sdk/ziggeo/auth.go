@@ -18,10 +18,25 @@ import (
 type Auth struct {
 	appToken string
 	block    cipher.Block // AES-256 key schedule, built once from the encryption key
+	modes    *sync.Pool   // CBC encrypters on block, reset with a new IV per token
+}
+
+// ivSetter is what the standard library's CBC encrypter offers to reuse
+// it: NewCBCEncrypter allocates 512 bytes per call.
+type ivSetter interface{ SetIV([]byte) }
+
+func newAuth(appToken string, block cipher.Block) *Auth {
+	a := &Auth{appToken: appToken, block: block}
+	if block != nil {
+		a.modes = &sync.Pool{}
+	}
+	return a
 }
 
 // ErrNoEncryptionKey is returned by Generate on a client made without WithEncryptionKey.
 var ErrNoEncryptionKey = errors.New("ziggeo: no encryption key (use ziggeo.WithEncryptionKey)")
+
+var errWrongKey = errors.New("ziggeo.DecryptToken: wrong encryption key or damaged token")
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
@@ -54,13 +69,28 @@ func (a *Auth) encrypt(p AuthTokenParams, nonce string, iv [16]byte) string {
 	for range pad {
 		buf = append(buf, byte(pad))
 	}
-	cipher.NewCBCEncrypter(a.block, iv[:]).CryptBlocks(buf, buf)
+	m := a.cbc(iv[:])
+	m.CryptBlocks(buf, buf)
+	if _, ok := m.(ivSetter); ok {
+		a.modes.Put(m)
+	}
 	out := make([]byte, 16+hex.EncodedLen(len(buf)))
 	copy(out, iv[:])
 	hex.Encode(out[16:], buf)
 	*bp = buf
 	bufPool.Put(bp)
 	return string(out)
+}
+
+// cbc returns a CBC encrypter for iv, reusing a pooled one when the
+// standard library lets its IV be reset.
+// Only encrypters that can be reset are put back (by encrypt).
+func (a *Auth) cbc(iv []byte) cipher.BlockMode {
+	if m, ok := a.modes.Get().(cipher.BlockMode); ok {
+		m.(ivSetter).SetIV(iv)
+		return m
+	}
+	return cipher.NewCBCEncrypter(a.block, iv)
 }
 
 // DecryptToken decrypts a client auth token made by Generate or any
@@ -83,18 +113,18 @@ func DecryptToken(encryptionKey, token string) ([]byte, error) {
 		return nil, errors.New("ziggeo.DecryptToken: ciphertext is not hex")
 	}
 	cipher.NewCBCDecrypter(newTokenCipher(encryptionKey), []byte(token[:ivLen])).CryptBlocks(ct, ct)
+	// One error for bad padding and bad JSON: telling them apart would make
+	// this a padding oracle.
 	pad := int(ct[len(ct)-1])
-	if pad == 0 || pad > aes.BlockSize {
-		return nil, errors.New("ziggeo.DecryptToken: bad padding (wrong encryption key or damaged token)")
-	}
-	for _, b := range ct[len(ct)-pad:] {
-		if int(b) != pad {
-			return nil, errors.New("ziggeo.DecryptToken: bad padding (wrong encryption key or damaged token)")
+	ok := pad >= 1 && pad <= aes.BlockSize
+	if ok {
+		for _, b := range ct[len(ct)-pad:] {
+			ok = ok && int(b) == pad
 		}
 	}
-	plain := ct[:len(ct)-pad]
-	if !json.Valid(plain) {
-		return nil, errors.New("ziggeo.DecryptToken: plaintext is not JSON (wrong encryption key or damaged token)")
+	if !ok || !json.Valid(ct[:len(ct)-pad]) {
+		return nil, errWrongKey
 	}
+	plain := ct[:len(ct)-pad]
 	return plain, nil
 }

@@ -2,6 +2,7 @@ package ziggeo
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/md5"
@@ -9,8 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -216,7 +220,7 @@ func TestDecryptTokenBadInput(t *testing.T) {
 }
 
 func TestNewRejectsBadInput(t *testing.T) {
-	for _, c := range []struct{ app, key string }{{"", "pk"}, {"  ", "pk"}, {"app", ""}} {
+	for _, c := range []struct{ app, key string }{{"", "pk"}, {"  ", "pk"}, {"app\x00", "pk"}, {"app", "pk\x7f"}, {"app", "pk\n"}} {
 		if _, err := New(c.app, c.key); err == nil {
 			t.Errorf("New(%q, %q) accepted", c.app, c.key)
 		}
@@ -226,6 +230,36 @@ func TestNewRejectsBadInput(t *testing.T) {
 	}
 	if _, err := New("app", "pk", WithRetryConfig(sdkRetry("bogus"))); err == nil {
 		t.Error("bad retry strategy accepted")
+	}
+}
+
+func TestGeneratorOnlyClient(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c, err := New("app", "", WithEncryptionKey("k"), WithServerURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Auth.Generate(AuthTokenParams{SessionLimit: Int64(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecryptToken("k", tok); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, errGet := c.AuthTokens.Get(ctx, "tok")
+	_, errCreate := c.AuthTokens.Create(ctx, AuthTokenParams{})
+	_, errUpdate := c.AuthTokens.Update(ctx, "tok", AuthTokenParams{})
+	errDelete := c.AuthTokens.Delete(ctx, "tok")
+	for _, err := range []error{errGet, errCreate, errUpdate, errDelete} {
+		if err == nil || !strings.Contains(err.Error(), "no private key") {
+			t.Errorf("call without a private key: %v", err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("%d requests sent without a private key", hits.Load())
 	}
 }
 

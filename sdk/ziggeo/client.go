@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 )
 
@@ -51,7 +52,7 @@ type Client struct {
 type Option func(*settings) error
 
 type settings struct {
-	core          sdk.Config
+	core          core.Config
 	serverURL     string
 	encryptionKey *string
 }
@@ -67,7 +68,8 @@ func WithServerURL(u string) Option {
 	return func(s *settings) error { s.serverURL = u; return nil }
 }
 
-// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the client.
+// WithRetryConfig replaces sdk.DefaultRetryConfig for every call of the
+// client; its zero fields take the defaults. It is validated by New.
 func WithRetryConfig(c sdk.RetryConfig) Option {
 	return func(s *settings) error { s.core.Retry = &c; return nil }
 }
@@ -95,13 +97,18 @@ func WithUserAgent(ua string) Option {
 }
 
 // New creates a client for the application identified by appToken and
-// authenticated with privateKey. It sends nothing.
+// authenticated with privateKey. It sends nothing. privateKey may be "" for
+// a client that only generates client auth tokens (Auth.Generate): its
+// AuthTokens calls then fail before sending.
 func New(appToken, privateKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(appToken) == "" {
 		return nil, errors.New("ziggeo.New: empty application token")
 	}
-	if privateKey == "" {
-		return nil, errors.New("ziggeo.New: empty private key")
+	if err := core.CheckHeaderValue("application token", appToken); err != nil {
+		return nil, fmt.Errorf("ziggeo.New: %w", err)
+	}
+	if err := core.CheckHeaderValue("private key", privateKey); err != nil {
+		return nil, fmt.Errorf("ziggeo.New: %w", err)
 	}
 	s := &settings{}
 	for _, o := range opts {
@@ -117,30 +124,30 @@ func New(appToken, privateKey string, opts ...Option) (*Client, error) {
 	if raw == "" {
 		option, raw = "ziggeo.New (regional server for the application token)", ServerURLFor(appToken)
 	}
-	server, err := sdk.ValidateServerURL(option, raw)
+	server, err := core.ValidateServerURL(option, raw)
 	if err != nil {
 		return nil, err
 	}
-	s.core.Secrets = append(s.core.Secrets, privateKey)
+	// The Basic credential is a secret in each of its forms (the scrubber
+	// adds base64 and URL-encoded forms of every value).
+	s.core.Secrets = append(s.core.Secrets, appToken+":"+privateKey, privateKey)
 	if s.encryptionKey != nil {
 		s.core.Secrets = append(s.core.Secrets, *s.encryptionKey)
 	}
-	core, err := sdk.NewCore(s.core)
+	c, err := core.New(s.core)
 	if err != nil {
 		return nil, fmt.Errorf("ziggeo.New: %w", err)
 	}
-	auth := &Auth{appToken: appToken}
+	var block cipher.Block
 	if s.encryptionKey != nil {
-		auth.block = newTokenCipher(*s.encryptionKey)
+		block = newTokenCipher(*s.encryptionKey)
 	}
-	return &Client{
-		AuthTokens: &AuthTokens{
-			core:          core,
-			server:        server,
-			authorization: "Basic " + base64.StdEncoding.EncodeToString([]byte(appToken+":"+privateKey)),
-		},
-		Auth: auth,
-	}, nil
+	auth := newAuth(appToken, block)
+	tokens := &AuthTokens{core: c, server: server}
+	if privateKey != "" {
+		tokens.authorization = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(appToken+":"+privateKey))}
+	}
+	return &Client{AuthTokens: tokens, Auth: auth}, nil
 }
 
 // newTokenCipher derives the AES-256 key the official SDKs use: the 32
@@ -156,17 +163,28 @@ func newTokenCipher(encryptionKey string) cipher.Block {
 	return block
 }
 
-// Format keeps credentials out of fmt and slog output.
-func (c *Client) Format(f fmt.State, _ rune) {
+// Format keeps credentials out of fmt output, whatever the verb.
+func (c Client) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "ziggeo.Client{credentials: REDACTED}")
 }
 
-// Format keeps credentials out of fmt and slog output.
-func (a *AuthTokens) Format(f fmt.State, _ rune) {
+// LogValue keeps credentials out of slog output.
+func (c Client) LogValue() slog.Value { return slog.StringValue("ziggeo.Client{credentials: REDACTED}") }
+
+// Format keeps credentials out of fmt output, whatever the verb.
+func (a AuthTokens) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "ziggeo.AuthTokens{credentials: REDACTED}")
 }
 
-// Format keeps the encryption key out of fmt and slog output.
-func (a *Auth) Format(f fmt.State, _ rune) {
+// LogValue keeps credentials out of slog output.
+func (a AuthTokens) LogValue() slog.Value {
+	return slog.StringValue("ziggeo.AuthTokens{credentials: REDACTED}")
+}
+
+// Format keeps the encryption key out of fmt output, whatever the verb.
+func (a Auth) Format(f fmt.State, _ rune) {
 	_, _ = io.WriteString(f, "ziggeo.Auth{encryption key: REDACTED}")
 }
+
+// LogValue keeps the encryption key out of slog output.
+func (a Auth) LogValue() slog.Value { return slog.StringValue("ziggeo.Auth{encryption key: REDACTED}") }

@@ -1,32 +1,44 @@
-// Package plextest is a fake Plex Media Server and plex.tv in one loopback
-// httptest server, for tests. Every request and response is validated
-// against api/plex/openapi.yaml; violations (including a token in a query
-// string or a missing Accept: application/json) are recorded, and faults
-// can be injected.
+// Package plextest is a fake Plex Media Server, plex.tv and clients.plex.tv
+// in one loopback httptest server, for tests. Every request and response is
+// validated against api/plex/openapi.yaml; violations (including a token in
+// a query string, a missing Accept: application/json, or a device JWT that
+// breaks Plex's rules) are recorded, and faults can be injected.
+//
+// It knows accounts (with 2FA), PINs that a test approves (ApprovePin) or
+// lets expire, the servers an account reaches (SetResources), and JWT device
+// authentication: it verifies device JWTs against the registered key and
+// issues Plex JWTs with a lifetime the test chooses (SetJWTLifetime).
 //
 //	srv := plextest.NewServer()
 //	defer srv.Close()
-//	c, _ := srv.Client()   // a plex.Client for the fake's PMS and plex.tv
+//	c, _ := srv.Client() // a plex.Client for the fake's PMS, plex.tv and clients.plex.tv
 //	acct, _ := c.Authentication.PostUsersSignInData(ctx, plex.SignInRequest{Login: plextest.Login, Password: plextest.Password})
 //	srv.AssertNoViolations(t)
 package plextest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/big"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/authsdk/authsdk/api"
-	"github.com/authsdk/authsdk/gen/plexapi"
 	"github.com/authsdk/authsdk/internal/fake"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
@@ -42,8 +54,17 @@ const (
 	TwoFactorToken   = "2faUserToken0000000"  // TwoFactorLogin's authToken
 	AccessToken      = "pms-access-token"     // accepted by the Plex Media Server
 	ClientIdentifier = "plextest-client"
+	Product          = "plextest"
 	Source           = "server://client-identifier"
-	PlexTVPath       = "/api/v2" // where plex.tv is mounted on the fake
+	PlexTVPath       = "/api/v2"         // where plex.tv is mounted on the fake
+	ClientsPath      = "/clients/api/v2" // where clients.plex.tv is mounted
+)
+
+// Defaults the fake starts with.
+const (
+	DefaultPinLifetime = 30 * time.Minute
+	DefaultJWTLifetime = 7 * 24 * time.Hour
+	nonceLifetime      = 5 * time.Minute
 )
 
 //go:embed testdata/get_user_details.200.json
@@ -52,23 +73,70 @@ var userFixture []byte
 //go:embed testdata/get_source_connection_information.200.json
 var sourceFixture []byte
 
-// Fault is a misbehaviour injected with FailNext.
-type Fault = fake.Fault
+//go:embed testdata/get_server_resources.200.json
+var resourcesFixture []byte
 
-// Request is a request the fake received.
-type Request = fake.Request
+// Fault is a misbehaviour injected with FailNext.
+type Fault struct {
+	// Status answers with this status instead of the normal answer, with
+	// Body (a Plex JSON error body when Body and ContentType are empty).
+	Status int
+	// RetryAfter is sent as the Retry-After header with Status.
+	RetryAfter string
+	// Delay waits before answering; alone, the normal answer follows it.
+	Delay time.Duration
+	// Drop closes the connection without answering.
+	Drop bool
+	// Body is sent with Status.
+	Body string
+	// ContentType is Body's content type; application/json when empty.
+	ContentType string
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Operation string      // the spec's operationId, or "" when none matched
+	Method    string      // HTTP method
+	Path      string      // escaped path as sent
+	RawQuery  string      // query string as sent
+	Header    http.Header // request headers
+	Body      []byte      // request body (at most 1 MiB)
+}
 
 type account struct {
 	password, code, token string
 }
 
-// Server is the fake Plex Media Server + plex.tv.
-type Server struct {
-	*fake.Server
+type pin struct {
+	id                 int64
+	code, clientID     string
+	product            string
+	createdAt, expires time.Time
+	token              string
+}
 
-	mu        sync.Mutex
-	accounts  map[string]account // by login
-	transient map[string]bool
+// Server is the fake Plex Media Server + plex.tv + clients.plex.tv.
+type Server struct {
+	// URL is the base URL of the fake Plex Media Server (no trailing slash).
+	URL string
+
+	f *fake.Server
+
+	mu          sync.Mutex
+	accounts    map[string]account // by login
+	transient   map[string]bool
+	pins        map[int64]*pin
+	nextPin     int64
+	pinLifetime time.Duration
+	resources   map[string][]byte // JSON array by account token
+	keys        map[string]ed25519.PublicKey
+	keyOwner    map[string]string    // kid → account token that registered it
+	nonces      map[string]time.Time // unused nonces and when they expire
+	usedNonces  map[string]bool
+	jwts        map[string]string // issued Plex JWT → account token
+	jwtLifetime time.Duration
+	signer      ed25519.PrivateKey
+	throttle    int
 }
 
 // NewServer starts the fake with the accounts and tokens above.
@@ -77,35 +145,100 @@ func NewServer() *Server {
 	if err != nil {
 		panic(err) // the embedded spec is validated by the test suite
 	}
-	s := &Server{Server: f, transient: map[string]bool{}, accounts: map[string]account{
-		Login:          {password: Password, token: UserToken},
-		TwoFactorLogin: {password: Password, code: VerificationCode, token: TwoFactorToken},
-	}}
+	_, signer, _ := ed25519.GenerateKey(rand.Reader)
+	s := &Server{
+		f: f, transient: map[string]bool{},
+		accounts: map[string]account{
+			Login:          {password: Password, token: UserToken},
+			TwoFactorLogin: {password: Password, code: VerificationCode, token: TwoFactorToken},
+		},
+		pins: map[int64]*pin{}, nextPin: 1000, pinLifetime: DefaultPinLifetime,
+		resources: map[string][]byte{UserToken: resourcesFixture},
+		keys:      map[string]ed25519.PublicKey{}, keyOwner: map[string]string{},
+		nonces: map[string]time.Time{}, usedNonces: map[string]bool{},
+		jwts: map[string]string{}, jwtLifetime: DefaultJWTLifetime, signer: signer,
+	}
 	f.Handle(http.MethodGet, "", "/security/token", s.checked(s.pmsAuth(s.transientToken)))
-	f.Handle(http.MethodGet, "", "/security/resources", s.checked(s.pmsAuth(s.resources)))
+	f.Handle(http.MethodGet, "", "/security/resources", s.checked(s.pmsAuth(s.sourceResources)))
 	f.Handle(http.MethodGet, PlexTVPath, "/user", s.checked(s.user))
 	f.Handle(http.MethodPost, PlexTVPath, "/users/signin", s.checked(s.signIn))
+	f.Handle(http.MethodPost, PlexTVPath, "/pins", s.checked(s.throttled(s.createPin)))
+	f.Handle(http.MethodGet, PlexTVPath, "/pins/{id}", s.checked(s.throttled(s.getPin)))
+	f.Handle(http.MethodGet, PlexTVPath, "/resources", s.checked(s.throttled(s.serverResources)))
+	f.Handle(http.MethodPost, ClientsPath, "/auth/jwk", s.checked(s.throttled(s.registerKey)))
+	f.Handle(http.MethodGet, ClientsPath, "/auth/nonce", s.checked(s.throttled(s.nonce)))
+	f.Handle(http.MethodPost, ClientsPath, "/auth/token", s.checked(s.throttled(s.exchange)))
+	f.Handle(http.MethodGet, ClientsPath, "/auth/keys", s.checked(s.publicKeys))
 	f.Start()
+	s.URL = f.URL
 	return s
 }
 
 // PlexTVURL is the base URL of the fake plex.tv.
 func (s *Server) PlexTVURL() string { return s.URL + PlexTVPath }
 
-// Client returns a plex.Client aimed at the fake (PMS and plex.tv), with
-// AccessToken, ClientIdentifier and millisecond retry waits; opts follow.
+// ClientsURL is the base URL of the fake clients.plex.tv.
+func (s *Server) ClientsURL() string { return s.URL + ClientsPath }
+
+// Client returns a plex.Client aimed at the fake (PMS, plex.tv and
+// clients.plex.tv), with AccessToken, ClientIdentifier, Product and
+// millisecond retry waits (FastRetries); opts are applied after those.
 func (s *Server) Client(opts ...plex.Option) (*plex.Client, error) {
 	base := []plex.Option{
 		plex.WithServerURL(s.URL),
 		plex.WithPlexTVURL(s.PlexTVURL()),
+		plex.WithClientsURL(s.ClientsURL()),
 		plex.WithAccessToken(AccessToken),
 		plex.WithClientIdentifier(ClientIdentifier),
+		plex.WithClientInfo(plex.ClientInfo{Product: Product}),
 		plex.WithRetryConfig(FastRetries()),
 	}
 	return plex.New(append(base, opts...)...)
 }
 
-// FastRetries is the default retry policy with millisecond waits, for tests.
+// Close shuts the fake down.
+func (s *Server) Close() { s.f.Close() }
+
+// HTTPClient returns an *http.Client that talks to the fake.
+func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
+
+// FailNext makes the next n requests that reach an operation show fault f
+// (after request validation). Calls queue up in order.
+func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, fake.Fault(f)) }
+
+// ThrottleNext makes the next n plex.tv PIN, resource and JWT requests
+// answer 429 with code 1031, as plex.tv does when polled too fast.
+func (s *Server) ThrottleNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle += n
+}
+
+// Violations lists every request or response that broke the spec (or a
+// rule the spec cannot express) so far.
+func (s *Server) Violations() []string { return s.f.Violations() }
+
+// AssertNoViolations fails t if any request or response broke the spec.
+func (s *Server) AssertNoViolations(t testing.TB) {
+	t.Helper()
+	s.f.AssertNoViolations(t)
+}
+
+// Requests lists the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	in := s.f.Requests()
+	out := make([]Request, len(in))
+	for i, r := range in {
+		out[i] = Request(r)
+	}
+	return out
+}
+
+// RequestCount is how many requests the fake received.
+func (s *Server) RequestCount() int { return s.f.RequestCount() }
+
+// FastRetries is sdk.DefaultRetryConfig with millisecond waits, for tests;
+// it still honours Retry-After hints up to 2 s.
 func FastRetries() sdk.RetryConfig { return fake.FastRetries() }
 
 // AddAccount adds a plex.tv account; code "" means no 2FA.
@@ -122,6 +255,67 @@ func (s *Server) IsTransientToken(token string) bool {
 	return s.transient[token]
 }
 
+// SetPinLifetime sets how long PINs created from now on stay valid.
+func (s *Server) SetPinLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinLifetime = d
+}
+
+// ApprovePin approves the PIN with this code as the user of token would on
+// plex.tv: from its next poll on, the PIN carries token. It fails for an
+// unknown or expired PIN.
+func (s *Server) ApprovePin(code, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pins {
+		if p.code == code {
+			if !time.Now().Before(p.expires) {
+				return fmt.Errorf("plextest: PIN %q has expired", code)
+			}
+			p.token = token
+			return nil
+		}
+	}
+	return fmt.Errorf("plextest: no PIN with code %q", code)
+}
+
+// ExpirePin makes the PIN with this code expire now.
+func (s *Server) ExpirePin(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pins {
+		if p.code == code {
+			p.expires = time.Now()
+		}
+	}
+}
+
+// SetResources sets what GET /resources answers for token's account.
+func (s *Server) SetResources(token string, rs []plex.Resource) {
+	b, err := json.Marshal(rs)
+	if err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resources[token] = b
+}
+
+// SetJWTLifetime sets the lifetime of the Plex JWTs issued from now on.
+func (s *Server) SetJWTLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jwtLifetime = d
+}
+
+// IsRegisteredKey reports whether a device key with this key id is registered.
+func (s *Server) IsRegisteredKey(kid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys[kid] != nil
+}
+
 // authenticate checks the token scheme is present (in the header).
 func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	if in.RequestValidationInput.Request.Header.Get("X-Plex-Token") == "" {
@@ -130,20 +324,31 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 	return nil
 }
 
+type errorDetail struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Status  int    `json:"status"`
+}
+
+func errorJSON(status, code int, msg string) []byte {
+	b, _ := json.Marshal(struct {
+		Errors []errorDetail `json:"errors"`
+	}{[]errorDetail{{code, msg, status}}})
+	return b
+}
+
 func errorBody(status int, msg string) []byte {
 	code := 1000
 	if status == http.StatusUnauthorized {
 		code = 1001
 	}
-	b, _ := json.Marshal(plexapi.Errors{Errors: &[]plexapi.ErrorDetail{{Code: &code, Message: &msg, Status: &status}}})
-	return b
+	return errorJSON(status, code, msg)
 }
 
 func writeErr(w http.ResponseWriter, status, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	b, _ := json.Marshal(plexapi.Errors{Errors: &[]plexapi.ErrorDetail{{Code: &code, Message: &msg, Status: &status}}})
-	_, _ = w.Write(b)
+	_, _ = w.Write(errorJSON(status, code, msg))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -158,11 +363,27 @@ func (s *Server) checked(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		for k := range r.URL.Query() {
 			if strings.EqualFold(k, "X-Plex-Token") {
-				s.Violate("%s %s: token sent in the query string", r.Method, r.URL.Path)
+				s.f.Violate("%s %s: token sent in the query string", r.Method, r.URL.Path)
 			}
 		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Accept")); mt != "application/json" {
-			s.Violate("%s %s: Accept %q, want application/json (Plex would answer XML)", r.Method, r.URL.Path, r.Header.Get("Accept"))
+			s.f.Violate("%s %s: Accept %q, want application/json (Plex would answer XML)", r.Method, r.URL.Path, r.Header.Get("Accept"))
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) throttled(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		throttle := s.throttle > 0
+		if throttle {
+			s.throttle--
+		}
+		s.mu.Unlock()
+		if throttle {
+			writeErr(w, http.StatusTooManyRequests, plex.CodeThrottled, "Too many requests")
+			return
 		}
 		h(w, r)
 	}
@@ -180,17 +401,14 @@ func (s *Server) pmsAuth(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) transientToken(w http.ResponseWriter, r *http.Request) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	tok := "transient-" + hex.EncodeToString(b[:])
+	tok := "transient-" + randomHex(16)
 	s.mu.Lock()
 	s.transient[tok] = true
 	s.mu.Unlock()
-	zero := 0
-	writeJSON(w, http.StatusOK, plexapi.TransientTokenResponse{MediaContainer: plexapi.TransientToken{Size: &zero, Token: tok}})
+	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{"size": 0, "token": tok}})
 }
 
-func (s *Server) resources(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sourceResources(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("source") != Source {
 		writeErr(w, http.StatusBadRequest, 1000, "Unknown source")
 		return
@@ -199,15 +417,19 @@ func (s *Server) resources(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(sourceFixture)
 }
 
-func (s *Server) accountFor(token string) (string, bool) {
+// accountFor finds the login of a plex.tv token or an issued Plex JWT.
+func (s *Server) accountFor(token string) (string, string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if t, ok := s.jwts[token]; ok {
+		token = t
+	}
 	for login, a := range s.accounts {
 		if a.token == token {
-			return login, true
+			return login, token, true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // userJSON is the realistic fixture with the account's login and token.
@@ -225,8 +447,7 @@ func userJSON(login, token string) []byte {
 }
 
 func (s *Server) user(w http.ResponseWriter, r *http.Request) {
-	tok := r.Header.Get("X-Plex-Token")
-	login, ok := s.accountFor(tok)
+	login, tok, ok := s.accountFor(r.Header.Get("X-Plex-Token"))
 	if !ok {
 		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
 		return
@@ -256,4 +477,246 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write(userJSON(login, a.token))
 	}
+}
+
+const codeAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomCode(n int, alphabet string) string {
+	b := make([]byte, n)
+	for i := range b {
+		k, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[k.Int64()]
+	}
+	return string(b)
+}
+
+func (s *Server) pinJSON(p *pin) map[string]any {
+	left := int64(time.Until(p.expires).Seconds())
+	var token any
+	if p.token != "" {
+		token = p.token
+	}
+	return map[string]any{
+		"id": p.id, "code": p.code, "product": p.product, "trusted": false,
+		"qr": "https://plex.tv/api/v2/pins/qr/" + p.code, "clientIdentifier": p.clientID,
+		"location": map[string]any{"code": "US"}, "expiresIn": left,
+		"createdAt": p.createdAt.UTC().Format(time.RFC3339), "expiresAt": p.expires.UTC().Format(time.RFC3339),
+		"authToken": token, "newRegistration": nil,
+	}
+}
+
+func (s *Server) createPin(w http.ResponseWriter, r *http.Request) {
+	strong := r.URL.Query().Get("strong") == "true"
+	code := randomCode(4, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+	if strong {
+		code = randomCode(25, codeAlphabet)
+	}
+	now := time.Now()
+	s.mu.Lock()
+	s.nextPin++
+	p := &pin{id: s.nextPin, code: code, clientID: r.Header.Get("X-Plex-Client-Identifier"),
+		product: r.Header.Get("X-Plex-Product"), createdAt: now, expires: now.Add(s.pinLifetime)}
+	s.pins[p.id] = p
+	out := s.pinJSON(p)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) getPin(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	s.mu.Lock()
+	p := s.pins[id]
+	var out map[string]any
+	expired := p == nil || !time.Now().Before(p.expires)
+	if !expired {
+		if p.clientID != r.Header.Get("X-Plex-Client-Identifier") {
+			s.f.Violate("GET /pins/%d: client identifier %q, the PIN was made for %q", id, r.Header.Get("X-Plex-Client-Identifier"), p.clientID)
+		}
+		out = s.pinJSON(p)
+	}
+	s.mu.Unlock()
+	if expired {
+		writeErr(w, http.StatusNotFound, plex.CodePinExpired, "Code not found or expired")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) serverResources(w http.ResponseWriter, r *http.Request) {
+	for _, k := range []string{"includeHttps", "includeRelay", "includeIPv6"} {
+		if r.URL.Query().Get(k) != "1" {
+			s.f.Violate("GET /resources: %s is not 1 (HTTPS, relay or IPv6 connections would be missing)", k)
+		}
+	}
+	_, tok, ok := s.accountFor(r.Header.Get("X-Plex-Token"))
+	if !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	s.mu.Lock()
+	body, ok := s.resources[tok]
+	s.mu.Unlock()
+	if !ok {
+		body = []byte("[]")
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(body)
+}
+
+// thumbprint is the RFC 7638 thumbprint of an Ed25519 public key.
+func thumbprint(x string) string {
+	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (s *Server) registerKey(w http.ResponseWriter, r *http.Request) {
+	_, tok, ok := s.accountFor(r.Header.Get("X-Plex-Token"))
+	if !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	var body struct{ JWK plex.JWK }
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, http.StatusBadRequest, 1000, "Malformed JSON")
+		return
+	}
+	pub, err := base64.RawURLEncoding.DecodeString(body.JWK.X)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		writeErr(w, http.StatusBadRequest, 1000, "Invalid key")
+		return
+	}
+	kid := thumbprint(body.JWK.X)
+	if body.JWK.Kid != "" && body.JWK.Kid != kid {
+		s.f.Violate("POST /auth/jwk: kid %q is not the key's RFC 7638 thumbprint %q", body.JWK.Kid, kid)
+	}
+	s.mu.Lock()
+	_, taken := s.keys[kid]
+	if !taken {
+		s.keys[kid], s.keyOwner[kid] = ed25519.PublicKey(pub), tok
+	}
+	s.mu.Unlock()
+	if taken {
+		writeErr(w, http.StatusUnprocessableEntity, 1000, "Thumbprint Already Taken")
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
+func (s *Server) nonce(w http.ResponseWriter, r *http.Request) {
+	n := randomHex(16)
+	s.mu.Lock()
+	s.nonces[n] = time.Now().Add(nonceLifetime)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"nonce": n})
+}
+
+// exchange verifies a device JWT as plex.tv does and issues a Plex JWT.
+// Anything a correct client never sends is also recorded as a violation.
+func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
+	var body struct{ JWT string }
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, http.StatusBadRequest, 1000, "Malformed JSON")
+		return
+	}
+	refuse := func(status int, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		s.f.Violate("POST /auth/token: %s", msg)
+		writeErr(w, status, 1000, msg)
+	}
+	parts := strings.Split(body.JWT, ".")
+	if len(parts) != 3 {
+		refuse(http.StatusBadRequest, "not a JWT")
+		return
+	}
+	var header struct{ Alg, Typ, Kid string }
+	var claims struct {
+		Nonce, Scope, Aud, Iss string
+		Iat, Exp               int64
+	}
+	if decodePart(parts[0], &header) != nil || decodePart(parts[1], &claims) != nil {
+		refuse(http.StatusBadRequest, "JWT header or claims do not decode")
+		return
+	}
+	if header.Alg != "EdDSA" || header.Typ != "JWT" || header.Kid == "" {
+		refuse(http.StatusBadRequest, "header %+v, want alg EdDSA, typ JWT and a kid", header)
+		return
+	}
+	s.mu.Lock()
+	pub, owner := s.keys[header.Kid], s.keyOwner[header.Kid]
+	s.mu.Unlock()
+	if pub == nil {
+		writeErr(w, http.StatusUnprocessableEntity, 1000, "Unknown key") // a test may exchange before registering
+		return
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
+		refuse(http.StatusUnprocessableEntity, "signature verification failed")
+		return
+	}
+	now := time.Now().Unix()
+	switch {
+	case claims.Aud != "plex.tv":
+		refuse(http.StatusUnprocessableEntity, "aud %q, want plex.tv", claims.Aud)
+		return
+	case claims.Iss != r.Header.Get("X-Plex-Client-Identifier"):
+		refuse(http.StatusUnprocessableEntity, "iss %q is not the client identifier", claims.Iss)
+		return
+	case claims.Iat > now+60 || claims.Iat < now-int64(nonceLifetime.Seconds()) || claims.Exp <= now || claims.Exp-claims.Iat > int64(nonceLifetime.Seconds()):
+		refuse(498, "iat %d / exp %d outside the 5-minute window", claims.Iat, claims.Exp)
+		return
+	}
+	s.mu.Lock()
+	expires, known := s.nonces[claims.Nonce]
+	reused := s.usedNonces[claims.Nonce]
+	delete(s.nonces, claims.Nonce)
+	s.usedNonces[claims.Nonce] = true
+	lifetime := s.jwtLifetime
+	s.mu.Unlock()
+	switch {
+	case reused:
+		refuse(http.StatusUnprocessableEntity, "nonce %q used twice", claims.Nonce)
+		return
+	case !known || time.Now().After(expires):
+		refuse(http.StatusUnprocessableEntity, "nonce %q unknown or expired", claims.Nonce)
+		return
+	}
+	token := s.issue(header.Kid, lifetime)
+	s.mu.Lock()
+	s.jwts[token] = owner
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"auth_token": token})
+}
+
+// issue signs a Plex JWT with the fake's own key.
+func (s *Server) issue(kid string, lifetime time.Duration) string {
+	now := time.Now()
+	enc := base64.RawURLEncoding
+	h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "typ": "JWT", "kid": s.kid()})
+	c, _ := json.Marshal(map[string]any{"aud": "plex.tv", "iss": "plex.tv", "iat": now.Unix(),
+		"exp": now.Add(lifetime).Unix(), "thumbprint": kid, "jti": randomHex(8)})
+	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
+	return signing + "." + enc.EncodeToString(ed25519.Sign(s.signer, []byte(signing)))
+}
+
+func (s *Server) kid() string {
+	return thumbprint(base64.RawURLEncoding.EncodeToString(s.signer.Public().(ed25519.PublicKey)))
+}
+
+func (s *Server) publicKeys(w http.ResponseWriter, r *http.Request) {
+	x := base64.RawURLEncoding.EncodeToString(s.signer.Public().(ed25519.PublicKey))
+	writeJSON(w, http.StatusOK, map[string]any{"keys": []plex.JWK{{Kty: "OKP", Crv: "Ed25519", X: x, Use: "sig", Alg: "EdDSA", Kid: s.kid()}}})
+}
+
+func decodePart(part string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -100,7 +100,7 @@ func TestTransientTokenAndSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := sc.Device
-	if d == nil || *d.ClientIdentifier != "client-identifier" || len(*d.Connection) != 2 || *(*d.Connection)[0].Port != 32400 {
+	if d.ClientIdentifier != "client-identifier" || len(d.Connections) != 2 || d.Connections[0].Port != 32400 || !d.Connections[0].Local {
 		t.Fatalf("device %+v", d)
 	}
 	req := srv.Requests()[0]
@@ -130,7 +130,7 @@ func TestUserDetailsSendsOnlyTheGivenToken(t *testing.T) {
 	if acct.ID != 13692262 || acct.UUID != "dae343c1f45beb4f" || acct.Username != "Username" || acct.Email != "username@email.com" || acct.AuthToken != plextest.UserToken {
 		t.Fatalf("account %+v", acct)
 	}
-	if *acct.Profile.AutoSelectSubtitle != 1 || acct.Subscription == nil || len(*acct.Subscription.Features) != 20 {
+	if acct.Profile.AutoSelectSubtitle != 1 || acct.Subscription == nil || len(acct.Subscription.Features) != 20 {
 		t.Fatalf("profile/subscription not decoded: %+v", acct.Profile)
 	}
 	r := srv.Requests()[0]

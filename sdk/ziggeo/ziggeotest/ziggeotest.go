@@ -5,9 +5,9 @@
 //
 //	srv := ziggeotest.NewServer()
 //	defer srv.Close()
-//	c, _ := srv.Client()                  // a ziggeo.Client pointed at the fake
-//	tok, _ := c.AuthTokens.Create(ctx, ziggeo.AuthTokenParams{})
+//	c, _ := srv.Client() // a ziggeo.Client pointed at the fake
 //	srv.FailNext(1, ziggeotest.Fault{Status: 503})
+//	tok, _ := c.AuthTokens.Get(ctx, token) // the 503 is retried: Get is idempotent
 //	srv.AssertNoViolations(t)
 package ziggeotest
 
@@ -22,12 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/authsdk/authsdk/api"
-	"github.com/authsdk/authsdk/gen/ziggeoapi"
 	"github.com/authsdk/authsdk/internal/fake"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
@@ -40,20 +40,43 @@ const (
 	EncryptionKey = "fake-encryption-key"
 )
 
-// Fault is a misbehaviour injected with FailNext: a status (with
-// Retry-After), a delay, or a dropped connection.
-type Fault = fake.Fault
+// Fault is a misbehaviour injected with FailNext.
+type Fault struct {
+	// Status answers with this status instead of the normal answer, with
+	// Body (a JSON error body when Body and ContentType are empty).
+	Status int
+	// RetryAfter is sent as the Retry-After header with Status.
+	RetryAfter string
+	// Delay waits before answering; alone, the normal answer follows it.
+	Delay time.Duration
+	// Drop closes the connection without answering.
+	Drop bool
+	// Body is sent with Status.
+	Body string
+	// ContentType is Body's content type; application/json when empty.
+	ContentType string
+}
 
-// Request is a request the fake received.
-type Request = fake.Request
+// Request is one request the fake received.
+type Request struct {
+	Operation string      // the spec's operationId, or "" when none matched
+	Method    string      // HTTP method
+	Path      string      // escaped path as sent
+	RawQuery  string      // query string as sent
+	Header    http.Header // request headers
+	Body      []byte      // request body (at most 1 MiB)
+}
 
 // Server is the fake Ziggeo API on a loopback httptest server.
 type Server struct {
-	*fake.Server
+	// URL is the base URL of the fake (no trailing slash).
+	URL string
+
+	f                    *fake.Server
 	appToken, privateKey string
 
 	mu     sync.Mutex
-	tokens map[string]*ziggeoapi.AuthToken // by token
+	tokens map[string]*ziggeo.AuthToken // by token
 }
 
 // NewServer starts a fake that accepts AppToken and PrivateKey.
@@ -65,17 +88,22 @@ func NewServerWithCredentials(appToken, privateKey string) *Server {
 	if err != nil {
 		panic(err) // the embedded spec is validated by the test suite
 	}
-	s := &Server{Server: f, appToken: appToken, privateKey: privateKey, tokens: map[string]*ziggeoapi.AuthToken{}}
+	s := &Server{f: f, appToken: appToken, privateKey: privateKey, tokens: map[string]*ziggeo.AuthToken{}}
 	f.Handle(http.MethodPost, "", "/v1/authtokens/", s.authorized(s.create))
 	f.Handle(http.MethodGet, "", "/v1/authtokens/{token_or_key}", s.authorized(s.get))
 	f.Handle(http.MethodPost, "", "/v1/authtokens/{token_or_key}", s.authorized(s.update))
 	f.Handle(http.MethodDelete, "", "/v1/authtokens/{token_or_key}", s.authorized(s.delete))
 	f.Start()
+	s.URL = f.URL
 	return s
 }
 
+// Close shuts the fake down.
+func (s *Server) Close() { s.f.Close() }
+
 // Client returns a ziggeo.Client for the fake's credentials and URL, with
-// millisecond retry waits so fault tests run fast. opts are applied after.
+// the fake's EncryptionKey and millisecond retry waits (FastRetries) so
+// fault tests run fast. opts are applied after those.
 func (s *Server) Client(opts ...ziggeo.Option) (*ziggeo.Client, error) {
 	base := []ziggeo.Option{
 		ziggeo.WithServerURL(s.URL),
@@ -85,11 +113,42 @@ func (s *Server) Client(opts ...ziggeo.Option) (*ziggeo.Client, error) {
 	return ziggeo.New(s.appToken, s.privateKey, append(base, opts...)...)
 }
 
-// FastRetries is the default retry policy with millisecond waits, for tests.
+// HTTPClient returns an *http.Client that talks to the fake.
+func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
+
+// FailNext makes the next n requests that reach an operation show fault f
+// (after request validation). Calls queue up in order.
+func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, fake.Fault(f)) }
+
+// Violations lists every request or response that broke the spec so far.
+func (s *Server) Violations() []string { return s.f.Violations() }
+
+// AssertNoViolations fails t if any request or response broke the spec.
+func (s *Server) AssertNoViolations(t testing.TB) {
+	t.Helper()
+	s.f.AssertNoViolations(t)
+}
+
+// Requests lists the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	in := s.f.Requests()
+	out := make([]Request, len(in))
+	for i, r := range in {
+		out[i] = Request(r)
+	}
+	return out
+}
+
+// RequestCount is how many requests the fake received.
+func (s *Server) RequestCount() int { return s.f.RequestCount() }
+
+// FastRetries is sdk.DefaultRetryConfig with millisecond waits, for tests;
+// it still honours Retry-After hints up to 2 s.
 func FastRetries() sdk.RetryConfig { return fake.FastRetries() }
 
-// AddToken stores a token as if it had been created, and returns it.
-func (s *Server) AddToken(t ziggeoapi.AuthToken) ziggeoapi.AuthToken {
+// AddToken stores a token as if it had been created (a random Token when
+// t.Token is ""), and returns it.
+func (s *Server) AddToken(t ziggeo.AuthToken) ziggeo.AuthToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t.Token == "" {
@@ -100,13 +159,13 @@ func (s *Server) AddToken(t ziggeoapi.AuthToken) ziggeoapi.AuthToken {
 }
 
 // Token returns a stored token by its token or key.
-func (s *Server) Token(tokenOrKey string) (ziggeoapi.AuthToken, bool) {
+func (s *Server) Token(tokenOrKey string) (ziggeo.AuthToken, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.find(tokenOrKey); t != nil {
 		return *t, true
 	}
-	return ziggeoapi.AuthToken{}, false
+	return ziggeo.AuthToken{}, false
 }
 
 // authenticate checks the basicAuth scheme is present and well formed;
@@ -124,8 +183,12 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 	return nil
 }
 
-func errorBody(status int, msg string) []byte {
-	b, _ := json.Marshal(ziggeoapi.Error{Error: &msg})
+type errorJSON struct {
+	Error string `json:"error"`
+}
+
+func errorBody(_ int, msg string) []byte {
+	b, _ := json.Marshal(errorJSON{msg})
 	return b
 }
 
@@ -133,7 +196,7 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != s.appToken || pass != s.privateKey {
-			writeJSON(w, http.StatusUnauthorized, ziggeoapi.Error{Error: ptr("Unauthorized")})
+			writeJSON(w, http.StatusUnauthorized, errorJSON{"Unauthorized"})
 			return
 		}
 		h(w, r)
@@ -141,9 +204,9 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	t := &ziggeoapi.AuthToken{Token: newID(), Created: ptr(time.Now().Unix())}
+	t := &ziggeo.AuthToken{Token: newID(), Nonce: newID()}
 	if err := apply(r, t); err != nil {
-		writeJSON(w, http.StatusBadRequest, ziggeoapi.Error{Error: ptr(err.Error())})
+		writeJSON(w, http.StatusBadRequest, errorJSON{err.Error()})
 		return
 	}
 	s.mu.Lock()
@@ -156,13 +219,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t := s.find(r.PathValue("token_or_key"))
-	var out ziggeoapi.AuthToken
+	var out ziggeo.AuthToken
 	if t != nil {
 		out = *t
 	}
 	s.mu.Unlock()
 	if t == nil {
-		writeJSON(w, http.StatusNotFound, ziggeoapi.Error{Error: ptr("Auth token not found")})
+		writeJSON(w, http.StatusNotFound, errorJSON{"Auth token not found"})
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -173,12 +236,12 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t := s.find(r.PathValue("token_or_key"))
 	if t == nil {
-		writeJSON(w, http.StatusNotFound, ziggeoapi.Error{Error: ptr("Auth token not found")})
+		writeJSON(w, http.StatusNotFound, errorJSON{"Auth token not found"})
 		return
 	}
 	c := *t
 	if err := apply(r, &c); err != nil {
-		writeJSON(w, http.StatusBadRequest, ziggeoapi.Error{Error: ptr(err.Error())})
+		writeJSON(w, http.StatusBadRequest, errorJSON{err.Error()})
 		return
 	}
 	*t = c
@@ -193,14 +256,14 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if t == nil {
-		writeJSON(w, http.StatusNotFound, ziggeoapi.Error{Error: ptr("Auth token not found")})
+		writeJSON(w, http.StatusNotFound, errorJSON{"Auth token not found"})
 		return
 	}
 	w.WriteHeader(http.StatusOK) // Ziggeo answers delete with an empty body
 }
 
 // find looks a token up by token, then by key; s.mu held.
-func (s *Server) find(v string) *ziggeoapi.AuthToken {
+func (s *Server) find(v string) *ziggeo.AuthToken {
 	if t, ok := s.tokens[v]; ok {
 		return t
 	}
@@ -213,7 +276,7 @@ func (s *Server) find(v string) *ziggeoapi.AuthToken {
 }
 
 // apply sets the form fields of a create or update on t.
-func apply(r *http.Request, t *ziggeoapi.AuthToken) error {
+func apply(r *http.Request, t *ziggeo.AuthToken) error {
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
@@ -243,7 +306,7 @@ func apply(r *http.Request, t *ziggeoapi.AuthToken) error {
 		}
 	}
 	if v := f.Get("grants"); v != "" {
-		var g ziggeoapi.Grants
+		var g ziggeo.Grants
 		if err := json.Unmarshal([]byte(v), &g); err != nil {
 			return errors.New("grants must be a JSON object")
 		}
@@ -263,5 +326,3 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-func ptr[T any](v T) *T { return &v }

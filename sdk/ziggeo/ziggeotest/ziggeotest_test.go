@@ -17,7 +17,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/authsdk/authsdk/api"
-	"github.com/authsdk/authsdk/gen/ziggeoapi"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
@@ -58,7 +57,7 @@ func TestCRUD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.Token == "" || *created.SessionLimit != 3 || !*created.Volatile || !*created.Grants.Read.All || !*created.Grants.Create.SessionOwned {
+	if created.Token == "" || *created.SessionLimit != 3 || !*created.Volatile || !created.Grants.Read.All || !created.Grants.Create.SessionOwned {
 		t.Fatalf("created %+v", created)
 	}
 	got, err := c.AuthTokens.Get(ctx, created.Token)
@@ -97,7 +96,7 @@ func TestRequestsMatchNodeSDK(t *testing.T) {
 	srv := ziggeotest.NewServerWithCredentials("APPTOKEN123", "PRIVKEY456")
 	defer srv.Close()
 	for _, tok := range []string{"tokA", "tokB", "tokC"} {
-		srv.AddToken(ziggeoapi.AuthToken{Token: tok})
+		srv.AddToken(ziggeo.AuthToken{Token: tok})
 	}
 	c, err := ziggeo.New("APPTOKEN123", "PRIVKEY456", ziggeo.WithServerURL(srv.URL))
 	if err != nil {
@@ -179,7 +178,7 @@ func formFields(t *testing.T, body string) map[string]any {
 
 func TestRetriesAgainstFake(t *testing.T) {
 	srv, c := setup(t)
-	tok := srv.AddToken(ziggeoapi.AuthToken{})
+	tok := srv.AddToken(ziggeo.AuthToken{})
 	srv.FailNext(2, ziggeotest.Fault{Status: 503})
 	if _, err := c.AuthTokens.Get(ctx, tok.Token); err != nil {
 		t.Fatal(err)
@@ -219,7 +218,7 @@ func TestPerCallServerURL(t *testing.T) {
 	srv, c := setup(t)
 	other := ziggeotest.NewServer()
 	defer other.Close()
-	tok := other.AddToken(ziggeoapi.AuthToken{})
+	tok := other.AddToken(ziggeo.AuthToken{})
 	if _, err := c.AuthTokens.Get(ctx, tok.Token, sdk.WithServerURL(other.URL)); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +267,7 @@ func TestRegionalRouting(t *testing.T) {
 func TestPathValuesAreEscaped(t *testing.T) {
 	srv, c := setup(t)
 	for _, tok := range []string{"a/b", "a?b=c", "a#frag", "with space", "../v1/authtokens", "%2F"} {
-		srv.AddToken(ziggeoapi.AuthToken{Token: tok})
+		srv.AddToken(ziggeo.AuthToken{Token: tok})
 		got, err := c.AuthTokens.Get(ctx, tok)
 		if err != nil || got.Token != tok {
 			t.Fatalf("%q: %+v %v", tok, got, err)

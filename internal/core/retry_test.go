@@ -1,6 +1,8 @@
-package sdk
+package core
 
 import (
+	"github.com/authsdk/authsdk/sdk"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,7 +11,7 @@ import (
 )
 
 func TestBackoffScheduleAndJitter(t *testing.T) {
-	p, err := newRetryPolicy(RetryConfig{Backoff: &BackoffStrategy{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Exponent: 2}})
+	p, err := newPolicy(sdk.RetryConfig{Backoff: &sdk.BackoffStrategy{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Exponent: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,11 +28,11 @@ func TestBackoffScheduleAndJitter(t *testing.T) {
 }
 
 func TestRetryPolicyDefaultsAndValidation(t *testing.T) {
-	p, err := newRetryPolicy(RetryConfig{})
+	p, err := newPolicy(sdk.RetryConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.initial != DefaultInitialInterval || p.max != DefaultMaxInterval || p.exponent != DefaultExponent || p.maxElapsed != DefaultMaxElapsedTime {
+	if p.initial != defaultInitialInterval || p.max != defaultMaxInterval || p.exponent != defaultExponent || p.maxElapsed != defaultMaxElapsedTime || p.maxAttempts != 3 || !p.retryConns {
 		t.Fatalf("defaults not applied: %+v", p)
 	}
 	for code, want := range map[int]bool{429: true, 500: true, 502: true, 503: true, 504: true, 501: false, 404: false, 200: false} {
@@ -38,18 +40,18 @@ func TestRetryPolicyDefaultsAndValidation(t *testing.T) {
 			t.Errorf("default retriesStatus(%d) = %v", code, !want)
 		}
 	}
-	p, _ = newRetryPolicy(RetryConfig{StatusCodes: []string{"5XX", "408"}})
+	p, _ = newPolicy(sdk.RetryConfig{StatusCodes: []string{"5XX", "408"}})
 	for code, want := range map[int]bool{500: true, 599: true, 408: true, 429: false} {
 		if p.retriesStatus(code) != want {
 			t.Errorf("5XX,408: retriesStatus(%d) = %v", code, !want)
 		}
 	}
-	d := DefaultRetryConfig()
-	if d.MaxAttempts != 3 || !d.RetryConnectionErrors || d.Strategy != StrategyBackoff || d.Backoff.InitialInterval != DefaultInitialInterval {
-		t.Fatalf("DefaultRetryConfig = %+v", d)
+	d := sdk.DefaultRetryConfig()
+	if d.MaxAttempts != 3 || d.DisableConnectionRetries || d.Strategy != sdk.StrategyBackoff || d.Backoff.InitialInterval != defaultInitialInterval {
+		t.Fatalf("sdk.DefaultRetryConfig = %+v", d)
 	}
-	for _, bad := range []RetryConfig{{Strategy: "linear"}, {StatusCodes: []string{"abc"}}, {StatusCodes: []string{"6XX"}}, {MaxAttempts: -1}, {Backoff: &BackoffStrategy{InitialInterval: -1}}} {
-		if _, err := newRetryPolicy(bad); err == nil {
+	for _, bad := range []sdk.RetryConfig{{Strategy: "linear"}, {StatusCodes: []string{"abc"}}, {StatusCodes: []string{"6XX"}}, {MaxAttempts: -2}, {Backoff: &sdk.BackoffStrategy{InitialInterval: -1}}, {Backoff: &sdk.BackoffStrategy{Exponent: 0.001}}, {Backoff: &sdk.BackoffStrategy{Exponent: math.NaN()}}, {Backoff: &sdk.BackoffStrategy{InitialInterval: time.Minute}}, {Backoff: &sdk.BackoffStrategy{InitialInterval: 2 * time.Second, MaxInterval: time.Second}}} {
+		if _, err := newPolicy(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
@@ -70,7 +72,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
 		{"", "-5", 0, false},
 		{"", "soon", 0, false},
-		{"", "99999999999999999999", 0, false},
+		{"", "99999999999999999999", forever, true},
+		{"1e300", "", forever, true},
+		{"+Inf", "", forever, true},
+		{"NaN", "", 0, false},
 		{"-1", "", 0, false},
 		{"", "", 0, false},
 	}
@@ -109,10 +114,10 @@ func TestAPIErrorMessages(t *testing.T) {
 	}
 	long := strings.Repeat("x", 70<<10)
 	e := newAPIError("op", &http.Response{StatusCode: 500, Header: http.Header{}}, []byte(long), func(s string) string { return s })
-	if len(e.Body) != MaxErrorBodyBytes || len(e.Message) > maxMessageLen+4 {
+	if len(e.Body) != maxErrorBodyBytes || len(e.Message) > maxTextLen+4 {
 		t.Fatalf("body %d bytes, message %d bytes", len(e.Body), len(e.Message))
 	}
-	if got := (&APIError{Operation: "plex.Authentication.GetUserDetails", StatusCode: 401, Message: "User could not be authenticated"}).Error(); got != "plex.Authentication.GetUserDetails: 401 Unauthorized: User could not be authenticated" {
+	if got := (&sdk.APIError{Operation: "plex.Authentication.GetUserDetails", StatusCode: 401, Message: "User could not be authenticated"}).Error(); got != "plex.Authentication.GetUserDetails: 401 Unauthorized: User could not be authenticated" {
 		t.Fatalf("Error() = %q", got)
 	}
 }

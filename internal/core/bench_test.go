@@ -1,4 +1,4 @@
-package sdk
+package core
 
 import (
 	"context"
@@ -40,14 +40,14 @@ func BenchmarkCore(b *testing.B) {
 		}
 	})
 	b.Run("sdk.Core", func(b *testing.B) {
-		c, err := NewCore(Config{})
+		c, err := New(Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		op := &Operation{Name: "bench.Get", Idempotent: true}
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := InvokeNoContent(ctx, c, op, srv.URL+"/", nil, send); err != nil {
+			if err := InvokeNoContent(ctx, c, op, srv.URL+"/", nil, nil, send); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,9 +1,10 @@
-package sdk
+package core
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/authsdk/authsdk/sdk"
 	"io"
 	"log/slog"
 	"net"
@@ -33,18 +34,18 @@ type payload struct {
 }
 
 // fastRetry backs off in milliseconds but still accepts server hints up to 5 s.
-func fastRetry(attempts int) RetryConfig {
-	return RetryConfig{
-		Backoff:               &BackoffStrategy{InitialInterval: fastInterval, MaxInterval: 5 * time.Second, Exponent: 1.01, MaxElapsedTime: 10 * time.Second},
-		RetryConnectionErrors: true,
-		MaxAttempts:           attempts,
+func fastRetry(attempts int) sdk.RetryConfig {
+	return sdk.RetryConfig{
+		Backoff: &sdk.BackoffStrategy{InitialInterval: fastInterval, MaxInterval: 5 * time.Second, Exponent: 1.01, MaxElapsedTime: 10 * time.Second},
+
+		MaxAttempts: attempts,
 	}
 }
 
 func newCore(t *testing.T, cfg Config) *Core {
 	t.Helper()
 	cfg.Secrets = append(cfg.Secrets, testSecret, testPlexTok)
-	c, err := NewCore(cfg)
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestRetries5xxThenSucceeds(t *testing.T) {
 	s, url := serve(t, status(500), status(503), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
 	var last *http.Response
-	got, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithResponseInto(&last)}, sendGET)
+	got, err := Invoke[payload](context.Background(), c, opIdem, url, []sdk.CallOption{sdk.WithResponseInto(&last)}, nil, sendGET)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,17 +138,17 @@ func TestRetries5xxThenSucceeds(t *testing.T) {
 		t.Fatalf("got %+v after %d requests, want ok after 3", got, s.count())
 	}
 	if last == nil || last.StatusCode != 200 {
-		t.Fatalf("WithResponseInto: %+v", last)
+		t.Fatalf("sdk.WithResponseInto: %+v", last)
 	}
 }
 
 func TestGivesUpWithLastAPIError(t *testing.T) {
 	s, url := serve(t, status(502))
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
-	var apiErr *APIError
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || s.count() != 3 {
-		t.Fatalf("err = %v after %d requests, want *APIError 502 after 3", err, s.count())
+		t.Fatalf("err = %v after %d requests, want *sdk.APIError 502 after 3", err, s.count())
 	}
 	if want := "test.Idempotent: 502 Bad Gateway: status Bad Gateway"; err.Error() != want {
 		t.Fatalf("Error() = %q, want %q", err.Error(), want)
@@ -157,7 +158,7 @@ func TestGivesUpWithLastAPIError(t *testing.T) {
 func TestRetryAfterSecondsIsHonoured(t *testing.T) {
 	s, url := serve(t, status(429, "Retry-After", "1"), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
 		t.Fatal(err)
 	}
 	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
@@ -170,7 +171,7 @@ func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
 	date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
 	s, url := serve(t, status(503, "Retry-After", date), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
 		t.Fatal(err)
 	}
 	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
@@ -183,10 +184,10 @@ func TestRetryAfterBeyondBudgetGivesUpAtOnce(t *testing.T) {
 		s, url := serve(t, status(429, "Retry-After", hint), ok)
 		c := newCore(t, Config{}) // defaults: MaxInterval 30s
 		start := time.Now()
-		_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
-		var apiErr *APIError
+		_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+		var apiErr *sdk.APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
-			t.Fatalf("hint %q: err = %v, want *APIError 429", hint, err)
+			t.Fatalf("hint %q: err = %v, want *sdk.APIError 429", hint, err)
 		}
 		if s.count() != 1 || time.Since(start) > time.Second {
 			t.Fatalf("hint %q: %d requests in %v, want 1 at once", hint, s.count(), time.Since(start))
@@ -201,8 +202,8 @@ func TestWaitPastMaxElapsedGivesUp(t *testing.T) {
 	cfg.Backoff.MaxElapsedTime = time.Second
 	c := newCore(t, Config{Retry: &cfg})
 	start := time.Now()
-	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
-	var apiErr *APIError
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || s.count() != 1 || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("err = %v, %d requests in %v; want 503 at once", err, s.count(), time.Since(start))
 	}
@@ -211,10 +212,10 @@ func TestWaitPastMaxElapsedGivesUp(t *testing.T) {
 func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
 	url := closedURL(t)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
-	var te *TransportError
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+	var te *sdk.TransportError
 	if !errors.As(err, &te) || te.Attempts != 3 {
-		t.Fatalf("err = %v, want TransportError after 3 attempts", err)
+		t.Fatalf("err = %v, want sdk.TransportError after 3 attempts", err)
 	}
 	if !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Fatalf("error does not say how many attempts: %v", err)
@@ -234,7 +235,7 @@ func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 	}
 	s, url := serve(t, drop, ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	got, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET)
+	got, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
 	if err != nil || !got.OK || s.count() != 2 {
 		t.Fatalf("got %+v, %v after %d requests", got, err, s.count())
 	}
@@ -242,7 +243,7 @@ func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 
 func TestContextCancelledDuringWaitReturnsQuickly(t *testing.T) {
 	s, url := serve(t, status(503, "Retry-After", "30"), ok)
-	c := newCore(t, Config{Retry: &RetryConfig{Backoff: &BackoffStrategy{MaxInterval: time.Minute}}})
+	c := newCore(t, Config{Retry: &sdk.RetryConfig{Backoff: &sdk.BackoffStrategy{MaxInterval: time.Minute}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for s.count() == 0 {
@@ -254,7 +255,7 @@ func TestContextCancelledDuringWaitReturnsQuickly(t *testing.T) {
 	done := make(chan error, 1)
 	var cancelledAt time.Time
 	go func() {
-		_, err := Invoke[payload](ctx, c, opIdem, url, nil, sendGET)
+		_, err := Invoke[payload](ctx, c, opIdem, url, nil, nil, sendGET)
 		done <- err
 	}()
 	select {
@@ -276,8 +277,8 @@ func TestNonIdempotentRetries(t *testing.T) {
 	t.Run("not on 500", func(t *testing.T) {
 		s, url := serve(t, status(500), ok)
 		c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-		_, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, sendPOST("a=1"))
-		var apiErr *APIError
+		_, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, nil, sendPOST("a=1"))
+		var apiErr *sdk.APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || s.count() != 1 {
 			t.Fatalf("err = %v after %d requests, want 500 after 1", err, s.count())
 		}
@@ -285,13 +286,13 @@ func TestNonIdempotentRetries(t *testing.T) {
 	t.Run("on 429", func(t *testing.T) {
 		s, url := serve(t, status(429), ok)
 		c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-		if _, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, sendPOST("a=1")); err != nil || s.count() != 2 {
+		if _, err := Invoke[payload](context.Background(), c, opNonIdem, url, nil, nil, sendPOST("a=1")); err != nil || s.count() != 2 {
 			t.Fatalf("err = %v after %d requests, want success after 2", err, s.count())
 		}
 	})
 	t.Run("on dial failure", func(t *testing.T) {
-		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, closedURL(t), nil, sendPOST("a=1"))
-		var te *TransportError
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, closedURL(t), nil, nil, sendPOST("a=1"))
+		var te *sdk.TransportError
 		if !errors.As(err, &te) || te.Attempts != 3 {
 			t.Fatalf("err = %v, want 3 dial attempts", err)
 		}
@@ -302,7 +303,7 @@ func TestNonIdempotentRetries(t *testing.T) {
 			_ = conn.Close()
 		}
 		s, url := serve(t, drop, ok)
-		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, url, nil, sendPOST("a=1"))
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opNonIdem, url, nil, nil, sendPOST("a=1"))
 		if err == nil || s.count() != 1 {
 			t.Fatalf("err = %v after %d requests; a request that may have been processed must not be resent", err, s.count())
 		}
@@ -313,7 +314,7 @@ func TestBodyReplayedIdentically(t *testing.T) {
 	s, url := serve(t, status(503), status(502), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
 	const body = "volatile=true&grants=%7B%22read%22%3A%7B%22all%22%3Atrue%7D%7D"
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendPOST(body)); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendPOST(body)); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.bodies) != 3 {
@@ -329,7 +330,7 @@ func TestBodyReplayedIdentically(t *testing.T) {
 func TestStrategyNoneIsOneAttempt(t *testing.T) {
 	s, url := serve(t, status(503), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(5))})
-	_, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithRetries(RetryConfig{Strategy: StrategyNone})}, sendGET)
+	_, err := Invoke[payload](context.Background(), c, opIdem, url, []sdk.CallOption{sdk.WithRetries(sdk.RetryConfig{Strategy: sdk.StrategyNone})}, nil, sendGET)
 	if err == nil || s.count() != 1 {
 		t.Fatalf("err = %v after %d requests, want one attempt", err, s.count())
 	}
@@ -345,9 +346,9 @@ func TestOversizeBodyRefused(t *testing.T) {
 			}
 			_, _ = w.Write(big)
 		})
-		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, sendGET)
-		if !errors.Is(err, ErrResponseTooLarge) {
-			t.Fatalf("chunked=%v: err = %v, want ErrResponseTooLarge", chunked, err)
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, nil, sendGET)
+		if !errors.Is(err, sdk.ErrResponseTooLarge) {
+			t.Fatalf("chunked=%v: err = %v, want sdk.ErrResponseTooLarge", chunked, err)
 		}
 	}
 }
@@ -374,7 +375,7 @@ func TestCrossHostRedirectStripsCredentials(t *testing.T) {
 	}))
 	defer origin.Close()
 	c := newCore(t, Config{})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, sendGET); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, nil, sendGET); err != nil {
 		t.Fatal(err)
 	}
 	if a, p := gotAuth.Load().(string), gotTok.Load().(string); a != "" || p != "" {
@@ -385,7 +386,7 @@ func TestCrossHostRedirectStripsCredentials(t *testing.T) {
 		req.SetBasicAuth("app", testSecret)
 		return d.Do(req)
 	}
-	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, sameHost); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, origin.URL+"/", nil, nil, sameHost); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ := sameHostAuth.Load().(string); a == "" {
@@ -397,7 +398,7 @@ func TestServerURLValidatedBeforeSending(t *testing.T) {
 	s, url := serve(t, ok)
 	c := newCore(t, Config{})
 	for _, bad := range []string{"ftp://host/", "/relative", "http://", "http://user:" + testSecret + "@host/", "::nope"} {
-		_, err := Invoke[payload](context.Background(), c, opIdem, url, []CallOption{WithServerURL(bad)}, sendGET)
+		_, err := Invoke[payload](context.Background(), c, opIdem, url, []sdk.CallOption{sdk.WithServerURL(bad)}, nil, sendGET)
 		if err == nil || !strings.Contains(err.Error(), "sdk.WithServerURL") {
 			t.Fatalf("%q: err = %v, want an error naming sdk.WithServerURL", bad, err)
 		}
@@ -408,7 +409,7 @@ func TestServerURLValidatedBeforeSending(t *testing.T) {
 	if s.count() != 0 {
 		t.Fatalf("%d requests sent with a bad URL", s.count())
 	}
-	if _, err := Invoke[payload](context.Background(), c, opIdem, "http://127.0.0.1:1/", []CallOption{WithServerURL(strings.TrimSuffix(url, "/"))}, sendGET); err != nil || s.count() != 1 {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, "http://127.0.0.1:1/", []sdk.CallOption{sdk.WithServerURL(strings.TrimSuffix(url, "/"))}, nil, sendGET); err != nil || s.count() != 1 {
 		t.Fatalf("per-call URL not used: %v", err)
 	}
 }
@@ -417,11 +418,11 @@ func TestUserAgent(t *testing.T) {
 	var ua atomic.Value
 	_, url := serve(t, func(w http.ResponseWriter, r *http.Request) { ua.Store(r.UserAgent()); ok(w, r) })
 	c := newCore(t, Config{UserAgent: "myapp/1.2"})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, sendGET); err != nil {
+	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
 		t.Fatal(err)
 	}
 	got := ua.Load().(string)
-	if !strings.HasPrefix(got, "authsdk/"+Version+" (") || !strings.HasSuffix(got, ") myapp/1.2") {
+	if !strings.HasPrefix(got, "authsdk/"+sdk.Version+" (") || !strings.HasSuffix(got, ") myapp/1.2") {
 		t.Fatalf("User-Agent %q", got)
 	}
 }
@@ -439,7 +440,7 @@ func TestDecodeErrors(t *testing.T) {
 		"empty": func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", jsonType) },
 	} {
 		_, url := serve(t, h)
-		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, sendGET)
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{}), opIdem, url, nil, nil, sendGET)
 		if err == nil || !strings.HasPrefix(err.Error(), opIdem.Name+": ") {
 			t.Fatalf("%s: err = %v", name, err)
 		}
@@ -465,7 +466,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	}
 	for _, u := range []string{url, closedURL(t)} {
 		for _, send := range []Sender{sendGET, sendPOST("password=" + testSecret), tokenQuery} {
-			if _, err := Invoke[payload](context.Background(), c, opIdem, u, nil, send); err != nil {
+			if _, err := Invoke[payload](context.Background(), c, opIdem, u, nil, nil, send); err != nil {
 				errs = append(errs, err.Error())
 			}
 		}

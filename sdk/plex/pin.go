@@ -1,0 +1,195 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authsdk/authsdk/gen/plexapi"
+	"github.com/authsdk/authsdk/internal/core"
+	"github.com/authsdk/authsdk/sdk"
+)
+
+var (
+	opCreatePin = core.Operation{Name: "plex.Authentication.CreatePin", Idempotent: false}
+	opGetPin    = core.Operation{Name: "plex.Authentication.GetPin", Idempotent: true}
+	opWaitPin   = core.Operation{Name: "plex.Authentication.WaitForPin"}
+)
+
+// AuthAppURL is the consent page a user approves a strong PIN on.
+const AuthAppURL = "https://app.plex.tv/auth"
+
+// LinkURL is where a user types a short (strong=false) PIN's code.
+const LinkURL = "https://plex.tv/link"
+
+// pinWire is a PIN as plex.tv sends it.
+type pinWire struct {
+	ID               int64  `json:"id"`
+	Code             string `json:"code"`
+	Product          string `json:"product"`
+	ClientIdentifier string `json:"clientIdentifier"`
+	ExpiresIn        *int64 `json:"expiresIn"`
+	ExpiresAt        string `json:"expiresAt"`
+	AuthToken        string `json:"authToken"`
+}
+
+// pin converts the wire form; ExpiresAt comes from expiresAt, else from
+// expiresIn counted from now.
+func (w *pinWire) pin(now time.Time) (*Pin, bool) {
+	p := &Pin{ID: w.ID, Code: w.Code, Product: w.Product, ClientIdentifier: w.ClientIdentifier, AuthToken: w.AuthToken}
+	if t, err := time.Parse(time.RFC3339, w.ExpiresAt); err == nil {
+		p.ExpiresAt = t
+	} else if w.ExpiresIn != nil && *w.ExpiresIn > 0 {
+		p.ExpiresAt = now.Add(time.Duration(*w.ExpiresIn) * time.Second)
+	}
+	expired := w.ExpiresIn != nil && *w.ExpiresIn <= 0
+	return p, expired
+}
+
+// CreatePin starts a password-less sign-in. strong=true makes a long code
+// for the consent page (send the user to pin.AuthURL); strong=false a
+// 4-character code the user types at https://plex.tv/link. Then wait with
+// WaitForPin. It needs a client identifier. It is not idempotent: it is
+// retried only on 429 or when no connection could be made.
+func (a *Authentication) CreatePin(ctx context.Context, strong bool, opts ...sdk.CallOption) (*Pin, error) {
+	if err := a.needClientID(&opCreatePin); err != nil {
+		return nil, err
+	}
+	params := &plexapi.CreatePinParams{Strong: &strong, XPlexClientIdentifier: a.clientID}
+	w, err := core.Invoke[pinWire](ctx, a.core, &opCreatePin, a.plexTV, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+		return (&plexapi.Client{Server: server, Client: d}).CreatePin(ctx, params, a.setFixed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if w.ID <= 0 || w.Code == "" {
+		return nil, core.Incomplete(&opCreatePin, "PIN id and code")
+	}
+	p, _ := w.pin(time.Now())
+	if p.ClientIdentifier == "" {
+		p.ClientIdentifier = a.clientID
+	}
+	if p.Product == "" {
+		p.Product = a.product
+	}
+	return p, nil
+}
+
+// GetPin returns the PIN's current state: AuthToken is "" until the user
+// approves. After the PIN expired it returns an error matching
+// errors.Is(err, ErrPinExpired).
+func (a *Authentication) GetPin(ctx context.Context, id int64, opts ...sdk.CallOption) (*Pin, error) {
+	if err := a.needClientID(&opGetPin); err != nil {
+		return nil, err
+	}
+	if id <= 0 {
+		return nil, fmt.Errorf("%s: PIN id %d is not positive", opGetPin.Name, id)
+	}
+	params := &plexapi.GetPinParams{XPlexClientIdentifier: a.clientID}
+	w, err := core.Invoke[pinWire](ctx, a.core, &opGetPin, a.plexTV, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+		return (&plexapi.Client{Server: server, Client: d}).GetPin(ctx, id, params, a.setFixed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if w.ID == 0 && w.Code == "" {
+		return nil, core.Incomplete(&opGetPin, "PIN")
+	}
+	p, expired := w.pin(time.Now())
+	if p.AuthToken == "" && expired {
+		return nil, fmt.Errorf("%s: PIN %d: %w", opGetPin.Name, id, ErrPinExpired)
+	}
+	return p, nil
+}
+
+// WaitForPin polls GetPin every `every` (0 means 1 s) until the user
+// approves the PIN, and returns it with AuthToken set. It ends with an error
+// matching ErrPinExpired once the PIN expired: it wakes at pin.ExpiresAt
+// for a last look rather than sleeping past it (a zero ExpiresAt means
+// unknown: plex.tv's 404 then ends it). A 5xx, a 429 or a dropped connection
+// during one poll does not end the wait; ctx ends it at once. All polls go
+// over one keep-alive connection.
+func (a *Authentication) WaitForPin(ctx context.Context, pin *Pin, every time.Duration, opts ...sdk.CallOption) (*Pin, error) {
+	switch {
+	case pin == nil:
+		return nil, fmt.Errorf("%s: nil PIN", opWaitPin.Name)
+	case pin.ID <= 0:
+		return nil, fmt.Errorf("%s: PIN id %d is not positive", opWaitPin.Name, pin.ID)
+	case every < 0:
+		return nil, fmt.Errorf("%s: interval %v is negative", opWaitPin.Name, every)
+	case every == 0:
+		every = time.Second
+	}
+	if err := a.needClientID(&opWaitPin); err != nil {
+		return nil, err
+	}
+	expiresAt := pin.ExpiresAt
+	interval := every
+	for {
+		p, err := a.GetPin(ctx, pin.ID, opts...)
+		switch {
+		case err == nil && p.AuthToken != "":
+			return p, nil
+		case err == nil:
+			interval = every
+			if !p.ExpiresAt.IsZero() {
+				expiresAt = p.ExpiresAt
+			}
+		case errors.Is(err, ErrPinExpired), ctx.Err() != nil, !transient(err):
+			return nil, err
+		case errors.Is(err, ErrThrottled):
+			interval = min(2*interval, max(every, 30*time.Second))
+		}
+		if !expiresAt.IsZero() && !time.Now().Before(expiresAt) {
+			return nil, fmt.Errorf("%s: PIN %d expired at %s: %w", opWaitPin.Name, pin.ID, expiresAt.Format(time.RFC3339), ErrPinExpired)
+		}
+		wait := interval
+		if !expiresAt.IsZero() {
+			wait = min(wait, time.Until(expiresAt))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%s: %w", opWaitPin.Name, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// transient reports whether a failed poll may succeed later: no answer
+// at all, a 5xx, or throttling.
+func transient(err error) bool {
+	var api *sdk.APIError
+	if errors.As(err, &api) {
+		return api.StatusCode >= 500 || api.StatusCode == http.StatusTooManyRequests
+	}
+	var te *sdk.TransportError
+	return errors.As(err, &te) && !errors.Is(err, sdk.ErrResponseTooLarge)
+}
+
+// AuthURL is the consent page where the user approves this PIN:
+// https://app.plex.tv/auth#?clientID=…&code=…&context%5Bdevice%5D%5Bproduct%5D=…
+// with every value percent-encoded, and &forwardUrl=… when forwardURL is
+// not "" (plex.tv sends the user there after approving).
+func (p *Pin) AuthURL(forwardURL string) string {
+	var b strings.Builder
+	b.WriteString(AuthAppURL)
+	b.WriteString("#?clientID=")
+	b.WriteString(url.QueryEscape(p.ClientIdentifier))
+	b.WriteString("&code=")
+	b.WriteString(url.QueryEscape(p.Code))
+	if p.Product != "" {
+		b.WriteString("&context%5Bdevice%5D%5Bproduct%5D=")
+		b.WriteString(url.QueryEscape(p.Product))
+	}
+	if forwardURL != "" {
+		b.WriteString("&forwardUrl=")
+		b.WriteString(url.QueryEscape(forwardURL))
+	}
+	return b.String()
+}

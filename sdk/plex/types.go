@@ -1,0 +1,249 @@
+package plex
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// These are the results the operations return: the SDK's own types, decoded
+// tolerantly (unknown fields ignored, absent fields left zero).
+// json.Marshal writes every field, tokens included, because users store
+// them on purpose; fmt (any verb) and slog show tokens as REDACTED.
+
+// TransientToken is a short-lived token from a Plex Media Server.
+type TransientToken struct {
+	// Token is the transient token (a secret), valid for a short time.
+	Token string `json:"token"`
+}
+
+// SourceConnection is how to reach a source, as the Plex Media Server knows it.
+type SourceConnection struct {
+	// Device is the source's device and its connections.
+	Device Device `json:"Device"`
+}
+
+// Device is a source device: its name, identifier, token and connections.
+type Device struct {
+	// Name is the device's display name.
+	Name string `json:"name"`
+	// ClientIdentifier is the device's unique identifier.
+	ClientIdentifier string `json:"clientIdentifier"`
+	// AccessToken is the token for talking to this device (a secret).
+	AccessToken string `json:"accessToken"`
+	// Connections are the addresses the device is reachable at.
+	Connections []Connection `json:"Connection"`
+}
+
+// Connection is one way to reach a server.
+type Connection struct {
+	// Protocol is "http" or "https".
+	Protocol string `json:"protocol"`
+	// Address is an IP address or host name.
+	Address string `json:"address"`
+	// Port is the TCP port.
+	Port int `json:"port"`
+	// URI is the full base URL, usually https://<ip-with-dashes>.<hash>.plex.direct:32400.
+	URI string `json:"uri"`
+	// Local is true for an address on the server's own network.
+	Local bool `json:"local"`
+	// Relay is true for a connection through Plex's relay (slow, capped).
+	Relay bool `json:"relay"`
+	// IPv6 is true for an IPv6 address.
+	IPv6 bool `json:"IPv6"`
+}
+
+// UserPlexAccount is a plex.tv account. AuthToken is its token (a secret).
+type UserPlexAccount struct {
+	ID                      int64          `json:"id"`                      // numeric account id
+	UUID                    string         `json:"uuid"`                    // account UUID
+	Username                string         `json:"username"`                // user name
+	Title                   string         `json:"title"`                   // display title
+	Email                   string         `json:"email"`                   // e-mail address
+	FriendlyName            string         `json:"friendlyName"`            // name shown to others
+	Locale                  string         `json:"locale"`                  // preferred locale, "" if none
+	Confirmed               bool           `json:"confirmed"`               // e-mail confirmed
+	JoinedAt                int64          `json:"joinedAt"`                // Unix time of sign-up
+	EmailOnlyAuth           bool           `json:"emailOnlyAuth"`           // signs in by e-mail link only
+	HasPassword             bool           `json:"hasPassword"`             // has a password set
+	Protected               bool           `json:"protected"`               // protected by a PIN
+	Thumb                   string         `json:"thumb"`                   // avatar URL
+	AuthToken               string         `json:"authToken"`               // the account token (a secret)
+	MailingListStatus       string         `json:"mailingListStatus"`       // "active", "unsubscribed", …
+	Country                 string         `json:"country"`                 // ISO country code
+	Subscription            *Subscription  `json:"subscription,omitempty"`  // Plex Pass, when plex.tv sends it
+	SubscriptionDescription string         `json:"subscriptionDescription"` // e.g. "Lifetime Plex Pass"
+	Restricted              bool           `json:"restricted"`              // a managed (restricted) user
+	Home                    bool           `json:"home"`                    // member of a Plex Home
+	Guest                   bool           `json:"guest"`                   // a guest account
+	HomeSize                int            `json:"homeSize"`                // members of the Home
+	HomeAdmin               bool           `json:"homeAdmin"`               // administers the Home
+	MaxHomeSize             int            `json:"maxHomeSize"`             // Home size limit
+	RememberExpiresAt       int64          `json:"rememberExpiresAt"`       // Unix time the sign-in ends
+	Profile                 *UserProfile   `json:"profile,omitempty"`       // playback preferences
+	Entitlements            []string       `json:"entitlements"`            // feature entitlements
+	Roles                   []string       `json:"roles"`                   // account roles
+	TwoFactorEnabled        bool           `json:"twoFactorEnabled"`        // 2FA is on
+	Subscriptions           []Subscription `json:"subscriptions"`           // all subscriptions
+}
+
+// Subscription is a Plex Pass subscription.
+type Subscription struct {
+	Active         bool     `json:"active"`         // currently active
+	SubscribedAt   string   `json:"subscribedAt"`   // RFC 3339 text, "" if unknown
+	Status         string   `json:"status"`         // "Active", "Inactive", … (open set)
+	PaymentService string   `json:"paymentService"` // e.g. "braintree"
+	Plan           string   `json:"plan"`           // e.g. "lifetime"
+	Features       []string `json:"features"`       // feature names (open set)
+}
+
+// UserProfile is an account's playback preferences.
+type UserProfile struct {
+	AutoSelectAudio              bool   `json:"autoSelectAudio"`
+	DefaultAudioLanguage         string `json:"defaultAudioLanguage"`
+	DefaultSubtitleLanguage      string `json:"defaultSubtitleLanguage"`
+	AutoSelectSubtitle           int    `json:"autoSelectSubtitle"`           // 0 manual, 1 with foreign audio, 2 always
+	DefaultSubtitleAccessibility int    `json:"defaultSubtitleAccessibility"` // 0 prefer non-SDH … 3 only non-SDH
+	DefaultSubtitleForced        int    `json:"defaultSubtitleForced"`        // 0 prefer non-forced … 3 only non-forced
+	WatchedIndicator             int    `json:"watchedIndicator"`
+	MediaReviewsVisibility       int    `json:"mediaReviewsVisibility"`
+}
+
+// Pin is a PIN for password-less sign-in (CreatePin, GetPin, WaitForPin).
+type Pin struct {
+	// ID identifies the PIN in GetPin.
+	ID int64 `json:"id"`
+	// Code is what the user approves: on the consent page (AuthURL) for a
+	// strong PIN, or typed at https://plex.tv/link for a short one.
+	Code string `json:"code"`
+	// ClientIdentifier is the client the PIN was made for.
+	ClientIdentifier string `json:"clientIdentifier"`
+	// Product is the product name shown to the user on the consent page.
+	Product string `json:"product"`
+	// ExpiresAt is when the PIN expires; zero when plex.tv did not say.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// AuthToken is "" until the user approves; then the account token (a secret).
+	AuthToken string `json:"authToken"`
+}
+
+// Resource is a device (a server, a player) the account reaches.
+type Resource struct {
+	Name             string       `json:"name"`             // display name
+	Product          string       `json:"product"`          // e.g. "Plex Media Server"
+	ProductVersion   string       `json:"productVersion"`   // product version
+	Platform         string       `json:"platform"`         // e.g. "Linux"
+	ClientIdentifier string       `json:"clientIdentifier"` // the device's unique id
+	Provides         string       `json:"provides"`         // roles, comma-separated: "server", "player,controller"
+	PublicAddress    string       `json:"publicAddress"`    // public IP address
+	AccessToken      string       `json:"accessToken"`      // the token for this device (a secret)
+	Owned            bool         `json:"owned"`            // the account owns it
+	Home             bool         `json:"home"`             // shared within the Home
+	Presence         bool         `json:"presence"`         // online now
+	HTTPSRequired    bool         `json:"httpsRequired"`    // refuses plain http
+	Relay            bool         `json:"relay"`            // reachable through the relay
+	Connections      []Connection `json:"connections"`      // addresses it is reachable at
+}
+
+// IsServer reports whether the resource provides "server".
+func (r Resource) IsServer() bool {
+	for _, p := range strings.Split(r.Provides, ",") {
+		if strings.TrimSpace(p) == "server" {
+			return true
+		}
+	}
+	return false
+}
+
+// JWT is a Plex JWT: use Token like any Plex token (X-Plex-Token).
+type JWT struct {
+	// Token is the Plex JWT (a secret).
+	Token string `json:"token"`
+	// ExpiresAt is the JWT's exp claim.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// SignInRequest is a username/password sign-in, with the two-factor code
+// when the account asks for one (ErrVerificationCodeRequired). fmt, slog
+// and json.Marshal never show the password or the code.
+type SignInRequest struct {
+	Login, Password  string
+	RememberMe       bool
+	VerificationCode string
+}
+
+// redact shows whether a secret is set, never its value.
+func redact(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return "REDACTED"
+}
+
+func (r SignInRequest) String() string {
+	return fmt.Sprintf("plex.SignInRequest{Login: %q, Password: %s, RememberMe: %v, VerificationCode: %s}",
+		r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode))
+}
+
+// MarshalJSON writes the request with the password and code redacted.
+func (r SignInRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Login, Password  string
+		RememberMe       bool
+		VerificationCode string
+	}{r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode)})
+}
+
+func (t TransientToken) String() string {
+	return "plex.TransientToken{Token: " + redact(t.Token) + "}"
+}
+
+func (s SourceConnection) String() string { return "plex.SourceConnection{Device: " + s.Device.String() + "}" }
+
+func (d Device) String() string {
+	return fmt.Sprintf("plex.Device{Name: %q, ClientIdentifier: %q, AccessToken: %s, Connections: %v}",
+		d.Name, d.ClientIdentifier, redact(d.AccessToken), d.Connections)
+}
+
+func (a UserPlexAccount) String() string {
+	return fmt.Sprintf("plex.UserPlexAccount{ID: %d, UUID: %q, Username: %q, Email: %q, AuthToken: %s}",
+		a.ID, a.UUID, a.Username, a.Email, redact(a.AuthToken))
+}
+
+func (p Pin) String() string {
+	return fmt.Sprintf("plex.Pin{ID: %d, Code: %q, ClientIdentifier: %q, Product: %q, ExpiresAt: %s, AuthToken: %s}",
+		p.ID, p.Code, p.ClientIdentifier, p.Product, p.ExpiresAt.Format(time.RFC3339), redact(p.AuthToken))
+}
+
+func (r Resource) String() string {
+	return fmt.Sprintf("plex.Resource{Name: %q, Product: %q, ClientIdentifier: %q, Provides: %q, Owned: %v, AccessToken: %s, Connections: %v}",
+		r.Name, r.Product, r.ClientIdentifier, r.Provides, r.Owned, redact(r.AccessToken), r.Connections)
+}
+
+func (j JWT) String() string {
+	return "plex.JWT{Token: " + redact(j.Token) + ", ExpiresAt: " + j.ExpiresAt.Format(time.RFC3339) + "}"
+}
+
+// Format and LogValue: every type holding a secret prints its String for
+// every fmt verb (%#v included) and logs it through slog, so the secret
+// never shows. Value receivers cover values and pointers alike.
+
+func (r SignInRequest) Format(f fmt.State, _ rune)    { _, _ = io.WriteString(f, r.String()) }
+func (t TransientToken) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, t.String()) }
+func (s SourceConnection) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+func (d Device) Format(f fmt.State, _ rune)           { _, _ = io.WriteString(f, d.String()) }
+func (a UserPlexAccount) Format(f fmt.State, _ rune)  { _, _ = io.WriteString(f, a.String()) }
+func (p Pin) Format(f fmt.State, _ rune)              { _, _ = io.WriteString(f, p.String()) }
+func (r Resource) Format(f fmt.State, _ rune)         { _, _ = io.WriteString(f, r.String()) }
+func (j JWT) Format(f fmt.State, _ rune)              { _, _ = io.WriteString(f, j.String()) }
+
+func (r SignInRequest) LogValue() slog.Value    { return slog.StringValue(r.String()) }
+func (t TransientToken) LogValue() slog.Value   { return slog.StringValue(t.String()) }
+func (s SourceConnection) LogValue() slog.Value { return slog.StringValue(s.String()) }
+func (d Device) LogValue() slog.Value           { return slog.StringValue(d.String()) }
+func (a UserPlexAccount) LogValue() slog.Value  { return slog.StringValue(a.String()) }
+func (p Pin) LogValue() slog.Value              { return slog.StringValue(p.String()) }
+func (r Resource) LogValue() slog.Value         { return slog.StringValue(r.String()) }
+func (j JWT) LogValue() slog.Value              { return slog.StringValue(j.String()) }

@@ -1,0 +1,151 @@
+package ziggeo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// AuthToken is an auth token as the authtokens API returns it. Only Token
+// is certain to be there; unknown fields are ignored. Its fields have the
+// types of AuthTokenParams, so AuthTokenParams{Grants: tok.Grants} works.
+// json.Marshal writes it in the API's shape, token included (it is yours to
+// store); fmt and slog show the token shortened.
+type AuthToken struct {
+	// Token is the auth token itself, the value clients present.
+	Token string `json:"token"`
+	// Key is the optional name the token was created with; Get, Update and
+	// Delete accept it in place of the token.
+	Key string `json:"key,omitempty"`
+	// Nonce is set by Ziggeo (read-only).
+	Nonce string `json:"nonce,omitempty"`
+	// Volatile tokens are deleted once expired or used up.
+	Volatile *bool `json:"volatile,omitempty"`
+	// Hidden tokens are left out of listings.
+	Hidden *bool `json:"hidden,omitempty"`
+	// ExpirationDate is the Unix time (seconds) after which the token is invalid.
+	ExpirationDate *int64 `json:"expiration_date,omitempty"`
+	// UsageExpirationTime is how many seconds the token stays valid after its first use.
+	UsageExpirationTime *int64 `json:"usage_expiration_time,omitempty"`
+	// SessionLimit is how many sessions may use the token.
+	SessionLimit *int64 `json:"session_limit,omitempty"`
+	// Grants says what the token may do.
+	Grants *Grants `json:"grants,omitempty"`
+}
+
+// String shows the token with all but its first 4 characters hidden.
+func (t AuthToken) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ziggeo.AuthToken{Token: %s", shorten(t.Token))
+	if t.Key != "" {
+		fmt.Fprintf(&b, ", Key: %q", t.Key)
+	}
+	for _, f := range [...]struct {
+		name string
+		v    *int64
+	}{{"ExpirationDate", t.ExpirationDate}, {"UsageExpirationTime", t.UsageExpirationTime}, {"SessionLimit", t.SessionLimit}} {
+		if f.v != nil {
+			fmt.Fprintf(&b, ", %s: %d", f.name, *f.v)
+		}
+	}
+	if t.Grants != nil {
+		fmt.Fprintf(&b, ", Grants: %s", t.Grants.appendJSON(nil))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Format prints String for every verb (%v, %+v, %#v, %s), so no verb shows the whole token.
+func (t AuthToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// LogValue keeps the whole token out of slog output.
+func (t AuthToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// shorten keeps a credential's first 4 characters, enough to tell tokens apart.
+func shorten(v string) string {
+	if len(v) < 12 {
+		return "REDACTED"
+	}
+	return v[:4] + "…REDACTED"
+}
+
+// MarshalJSON writes the grants in the objects-per-action shape of the
+// official SDKs: {"read":{"all":true}}.
+func (g Grants) MarshalJSON() ([]byte, error) { return g.appendJSON(nil), nil }
+
+// UnmarshalJSON reads grants in either shape Ziggeo's material shows:
+// objects per action ({"read":{"all":true}}) or a scope string per action
+// ({"read":"all"}); also the grants object sent as JSON text.
+func (g *Grants) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var text string
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+		if strings.TrimSpace(text) == "" {
+			*g = Grants{}
+			return nil
+		}
+		return g.UnmarshalJSON([]byte(text))
+	}
+	var m struct {
+		Read, Create, Update, Destroy *Grant
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("ziggeo: grants: %w", err)
+	}
+	*g = Grants{Read: m.Read, Create: m.Create, Update: m.Update, Destroy: m.Destroy}
+	return nil
+}
+
+// MarshalJSON writes the true scopes: {"all":true,"session_owned":true}.
+func (g Grant) MarshalJSON() ([]byte, error) { return g.appendJSON(nil), nil }
+
+// UnmarshalJSON reads a scope object ({"all":true}), a scope string
+// ("all", "session", "owned", "session_owned", or several joined by
+// commas), or true (= all).
+func (g *Grant) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null" || string(b) == "false":
+		*g = Grant{}
+		return nil
+	case string(b) == "true":
+		*g = Grant{All: true}
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*g = Grant{}
+		for _, scope := range strings.Split(s, ",") {
+			switch strings.TrimSpace(scope) {
+			case "all":
+				g.All = true
+			case "session":
+				g.Session = true
+			case "owned":
+				g.Owned = true
+			case "session_owned":
+				g.SessionOwned = true
+			}
+		}
+		return nil
+	}
+	var m struct {
+		All          bool `json:"all"`
+		Session      bool `json:"session"`
+		Owned        bool `json:"owned"`
+		SessionOwned bool `json:"session_owned"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("ziggeo: grant: %w", err)
+	}
+	*g = Grant(m)
+	return nil
+}
