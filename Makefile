@@ -25,6 +25,7 @@ check-generated:
 	@./scripts/check-generated.sh
 
 test: check-generated
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	./scripts/check-deps.sh
