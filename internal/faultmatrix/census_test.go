@@ -1,0 +1,239 @@
+package faultmatrix
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authsdk/authsdk/sdk"
+	"github.com/authsdk/authsdk/sdk/plex"
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+	"github.com/authsdk/authsdk/sdk/ziggeo"
+)
+
+// The secrets census: every operation × every failure path × every output
+// channel, with every secret searched raw, base64, URL-encoded and as its
+// 6-character prefix.
+
+const (
+	cPrivate    = "PrivKy-census-0001"
+	cEncryption = "EncKey-census-0002"
+	cAccess     = "PmsAcc-census-0003"
+	cUserToken  = "UsrTok-census-0004"
+	cPassword   = "Pass w/rd+census-0005"
+	cCode       = "731904"
+	cAuthToken  = "ZigTok-census-0006"
+)
+
+// forms are the shapes a secret can leak in.
+func forms(s string) []string {
+	return []string{s, base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)),
+		url.QueryEscape(s), url.PathEscape(s), s[:6]}
+}
+
+var censusSecrets = []string{cPrivate, cEncryption, cAccess, cUserToken, cPassword, cCode, cAuthToken}
+
+// basicCredential is the Basic credential of the census client; its prefix
+// is the application token, which is not a secret.
+const basicCredential = "census-app:" + cPrivate
+
+func leaks(text string) string {
+	for _, s := range censusSecrets {
+		for _, f := range forms(s) {
+			if strings.Contains(text, f) {
+				return f
+			}
+		}
+	}
+	for _, f := range forms(basicCredential)[:5] {
+		if strings.Contains(text, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// echo answers with everything it received, as a hostile or buggy server or
+// proxy would: URL, headers and body, in JSON and in text.
+func echo(status int, ct string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		all := fmt.Sprintf("%s %s %v %s", r.Method, r.URL, r.Header, body)
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		if strings.Contains(ct, "json") {
+			b, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"code": 1001, "message": all, "status": status}}, "message": all})
+			_, _ = w.Write(b)
+			return
+		}
+		_, _ = io.WriteString(w, all)
+	}
+}
+
+func TestSecretsCensus(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	jsonLog := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	textLog := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	paths := map[string]http.Handler{
+		"401 JSON echo":      echo(401, "application/json"),
+		"500 text echo":      echo(500, "text/plain"),
+		"422 JSON echo":      echo(422, "application/json"),
+		"200 bad JSON echo":  echo(200, "application/json"),
+		"429 echo":           echo(429, "text/plain"),
+		"connection refused": nil,
+	}
+	var channels []string
+	for name, h := range paths {
+		u := closedURL(t)
+		if h != nil {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			u = srv.URL
+		}
+		retry := ziggeo.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}})
+		zc, err := ziggeo.New("census-app", cPrivate, ziggeo.WithEncryptionKey(cEncryption), ziggeo.WithServerURL(u), ziggeo.WithLogger(jsonLog), retry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := plex.New(plex.WithServerURL(u), plex.WithPlexTVURL(u), plex.WithClientsURL(u), plex.WithAccessToken(cAccess),
+			plex.WithClientIdentifier("census-client"), plex.WithLogger(textLog),
+			plex.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := plex.NewDeviceKey()
+		a := pc.Authentication
+		calls := map[string]func() error{
+			"ziggeo.Get":    func() error { _, err := zc.AuthTokens.Get(ctx, cAuthToken); return err },
+			"ziggeo.Create": func() error { _, err := zc.AuthTokens.Create(ctx, ziggeo.AuthTokenParams{}); return err },
+			"ziggeo.Update": func() error {
+				_, err := zc.AuthTokens.Update(ctx, cAuthToken, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(1)})
+				return err
+			},
+			"ziggeo.Delete": func() error { return zc.AuthTokens.Delete(ctx, cAuthToken) },
+			"plex.GetTransientToken": func() error {
+				_, err := a.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
+				return err
+			},
+			"plex.GetSourceConnectionInformation": func() error { _, err := a.GetSourceConnectionInformation(ctx, "server://x"); return err },
+			"plex.GetUserDetails":                 func() error { _, err := a.GetUserDetails(ctx, cUserToken); return err },
+			"plex.PostUsersSignInData": func() error {
+				_, err := a.PostUsersSignInData(ctx, plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode})
+				return err
+			},
+			"plex.CreatePin":          func() error { _, err := a.CreatePin(ctx, true); return err },
+			"plex.GetPin":             func() error { _, err := a.GetPin(ctx, 42); return err },
+			"plex.GetServerResources": func() error { _, err := a.GetServerResources(ctx, cUserToken); return err },
+			"plex.RegisterDeviceKey":  func() error { return a.RegisterDeviceKey(ctx, cUserToken, key) },
+			"plex.ExchangeDeviceJWT":  func() error { _, err := a.ExchangeDeviceJWT(ctx, key); return err },
+		}
+		for op, call := range calls {
+			err := call()
+			if err == nil {
+				continue // an echo that happens to decode (GetPin) is not a failure path
+			}
+			var b bytes.Buffer
+			slog.New(slog.NewJSONHandler(&b, nil)).Info("call failed", "err", err)
+			slog.New(slog.NewTextHandler(&b, nil)).Info("call failed", "err", err)
+			channels = append(channels, name+" / "+op+": "+err.Error()+fmt.Sprintf(" %v %+v %s", err, err, err)+b.String())
+		}
+		// Values holding secrets, through every channel.
+		req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
+		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key} {
+			var b bytes.Buffer
+			slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
+			slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)
+			j, _ := json.Marshal(v)
+			channels = append(channels, fmt.Sprintf("%T: %v %+v %#v %s ", v, v, v, v, v)+b.String()+string(j))
+		}
+	}
+	channels = append(channels, logs.String())
+	for _, c := range channels {
+		if f := leaks(c); f != "" {
+			i := strings.Index(c, f)
+			t.Errorf("secret form %q leaks in: …%s…", f, c[max(0, i-200):min(len(c), i+100)])
+		}
+	}
+	if len(channels) < 60 {
+		t.Fatalf("census covered only %d outputs", len(channels))
+	}
+}
+
+// Results print their tokens redacted in fmt and slog, and keep them in JSON.
+// (A []Resource handed whole to slog's JSON handler is marshalled as JSON,
+// tokens included: log resources one by one, or their names.)
+func TestResultsRedactTokensButMarshalThem(t *testing.T) {
+	ctx := context.Background()
+	ps := plextest.NewServer()
+	defer ps.Close()
+	pc, err := ps.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := pc.Authentication
+	acct, err := a.GetUserDetails(ctx, plextest.UserToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, err := a.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := a.GetSourceConnectionInformation(ctx, plextest.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := a.GetServerResources(ctx, plextest.UserToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := a.CreatePin(ctx, true)
+	if err != nil || ps.ApprovePin(pin.Code, plextest.UserToken) != nil {
+		t.Fatal(err)
+	}
+	pin, err = a.GetPin(ctx, pin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := plex.NewDeviceKey()
+	if err := a.RegisterDeviceKey(ctx, plextest.UserToken, key); err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := a.ExchangeDeviceJWT(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v      any
+		secret string
+	}{{acct, acct.AuthToken}, {*acct, acct.AuthToken}, {tt, tt.Token}, {src, src.Device.AccessToken},
+		{rs[0], rs[0].AccessToken}, {&rs[1], rs[1].AccessToken}, {pin, pin.AuthToken}, {*pin, pin.AuthToken}, {jwt, jwt.Token}, {*jwt, jwt.Token}} {
+		if c.secret == "" {
+			t.Fatalf("%T carries no token", c.v)
+		}
+		var b bytes.Buffer
+		slog.New(slog.NewJSONHandler(&b, nil)).Info("v", "v", c.v)
+		slog.New(slog.NewTextHandler(&b, nil)).Info("v", "v", c.v)
+		out := fmt.Sprintf("%v %+v %#v %s", c.v, c.v, c.v, c.v) + b.String()
+		if strings.Contains(out, c.secret[:6]) {
+			t.Errorf("%T prints its token: %s", c.v, out)
+		}
+		j, _ := json.Marshal(c.v)
+		if !strings.Contains(string(j), c.secret) {
+			t.Errorf("%T: json.Marshal drops the token users store: %s", c.v, j)
+		}
+	}
+	ps.AssertNoViolations(t)
+}

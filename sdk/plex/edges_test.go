@@ -1,0 +1,104 @@
+package plex_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authsdk/authsdk/sdk"
+	"github.com/authsdk/authsdk/sdk/plex"
+)
+
+func answer(t *testing.T, status int, ct, body string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestSignInRequestNeverPrintsItsSecrets(t *testing.T) {
+	req := plex.SignInRequest{Login: "me", Password: "pw-SECRET", VerificationCode: "CODE-SECRET"}
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("sign in", "req", req, "ptr", &req)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("sign in", "req", req)
+	j, _ := json.Marshal(req)
+	out := b.String() + string(j) + fmt.Sprintf("%v %+v %#v %s %v", req, req, req, req, &req)
+	if strings.Contains(out, "SECRET") || !strings.Contains(out, `"me"`) {
+		t.Fatal(out)
+	}
+}
+
+func TestSuccessWithoutTokenIsAnError(t *testing.T) {
+	for _, body := range []string{"null", "{}"} {
+		u := answer(t, 200, "application/json", body)
+		c, err := plex.New(plex.WithServerURL(u), plex.WithPlexTVURL(u), plex.WithAccessToken("tok"), plex.WithClientIdentifier("cid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt, err := c.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll); err == nil {
+			t.Errorf("transient token from %s: %v", body, tt)
+		}
+		if a, err := c.Authentication.PostUsersSignInData(context.Background(), plex.SignInRequest{Login: "l", Password: "p"}); err == nil {
+			t.Errorf("sign-in from %s: %v", body, a)
+		}
+		if a, err := c.Authentication.GetUserDetails(context.Background(), "tok"); err == nil {
+			t.Errorf("account from %s: %v", body, a)
+		}
+	}
+}
+
+func TestTokenAndThrottleSentinels(t *testing.T) {
+	cases := []struct {
+		status   int
+		ct, body string
+		want     error
+	}{
+		{401, "application/json", `{"errors":[{"code":1001,"message":"User could not be authenticated","status":401}]}`, plex.ErrInvalidToken},
+		{422, "application/xml", `<errors><error>Invalid token</error></errors>`, plex.ErrInvalidToken},
+		{429, "text/plain", "slow down", plex.ErrThrottled},
+		{400, "application/json", `{"errors":[{"code":1031,"message":"Too many requests","status":400}]}`, plex.ErrThrottled},
+	}
+	for _, c := range cases {
+		u := answer(t, c.status, c.ct, c.body)
+		cl, _ := plex.New(plex.WithPlexTVURL(u), plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
+		_, err := cl.Authentication.GetUserDetails(context.Background(), "tok")
+		var api *sdk.APIError
+		if !errors.Is(err, c.want) || !errors.As(err, &api) || api.StatusCode != c.status {
+			t.Errorf("%d %s: %v, want errors.Is %v and an *sdk.APIError", c.status, c.body, err, c.want)
+		}
+	}
+	// A 5xx says nothing about the token.
+	u := answer(t, 503, "text/plain", "down")
+	cl, _ := plex.New(plex.WithPlexTVURL(u), plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
+	if _, err := cl.Authentication.GetUserDetails(context.Background(), "tok"); errors.Is(err, plex.ErrInvalidToken) {
+		t.Fatal("503 reported as an invalid token")
+	}
+}
+
+func TestControlCharactersRefusedBeforeSending(t *testing.T) {
+	for name, opt := range map[string]plex.Option{
+		"token":      plex.WithAccessToken("tok\x00en"),
+		"client id":  plex.WithClientIdentifier("cid\x7f"),
+		"product":    plex.WithClientInfo(plex.ClientInfo{Product: "p\x1b[2J"}),
+		"user agent": plex.WithUserAgent("ua\tx"),
+	} {
+		if _, err := plex.New(opt); err == nil {
+			t.Errorf("%s with a control character accepted", name)
+		}
+	}
+	c, _ := plex.New(plex.WithPlexTVURL("http://127.0.0.1:1"))
+	if _, err := c.Authentication.GetUserDetails(context.Background(), "tok\x00"); err == nil || strings.Contains(err.Error(), "tok\x00") {
+		t.Fatalf("per-call token: %v", err)
+	}
+}
