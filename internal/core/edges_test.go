@@ -8,8 +8,8 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -349,4 +349,3 @@ func TestDefaultTransportKeepsConnectionsForConcurrentCallers(t *testing.T) {
 		t.Fatalf("sequential calls opened %d new connections", conns.Load()-before)
 	}
 }
-

@@ -147,7 +147,9 @@ func (k *DeviceKey) LogValue() slog.Value { return slog.StringValue(k.String()) 
 
 // MarshalJSON writes only the key id: the private key is never serialized
 // by accident (use MarshalPEM on purpose).
-func (k *DeviceKey) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"kid": k.kid}) }
+func (k *DeviceKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"kid": k.kid})
+}
 
 // sign makes the device JWT for nonce: header {"alg":"EdDSA","typ":"JWT",
 // "kid":…}, claims nonce, scope, aud "plex.tv", iss = client identifier,
@@ -367,7 +369,9 @@ func (s *JWTSource) run(ctx context.Context, f *exchange) {
 }
 
 // Format keeps the held token out of fmt output.
-func (s *JWTSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "plex.JWTSource{token: REDACTED}") }
+func (s *JWTSource) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "plex.JWTSource{token: REDACTED}")
+}
 
 // LogValue keeps the held token out of slog output.
 func (s *JWTSource) LogValue() slog.Value { return slog.StringValue("plex.JWTSource{token: REDACTED}") }

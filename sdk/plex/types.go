@@ -200,7 +200,9 @@ func (t TransientToken) String() string {
 	return "plex.TransientToken{Token: " + redact(t.Token) + "}"
 }
 
-func (s SourceConnection) String() string { return "plex.SourceConnection{Device: " + s.Device.String() + "}" }
+func (s SourceConnection) String() string {
+	return "plex.SourceConnection{Device: " + s.Device.String() + "}"
+}
 
 func (d Device) String() string {
 	return fmt.Sprintf("plex.Device{Name: %q, ClientIdentifier: %q, AccessToken: %s, Connections: %v}",

@@ -169,7 +169,9 @@ func (c Client) Format(f fmt.State, _ rune) {
 }
 
 // LogValue keeps credentials out of slog output.
-func (c Client) LogValue() slog.Value { return slog.StringValue("ziggeo.Client{credentials: REDACTED}") }
+func (c Client) LogValue() slog.Value {
+	return slog.StringValue("ziggeo.Client{credentials: REDACTED}")
+}
 
 // Format keeps credentials out of fmt output, whatever the verb.
 func (a AuthTokens) Format(f fmt.State, _ rune) {
