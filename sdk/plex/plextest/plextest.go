@@ -293,6 +293,12 @@ func (s *Server) ExpirePin(code string) {
 
 // SetResources sets what GET /resources answers for token's account.
 func (s *Server) SetResources(token string, rs []plex.Resource) {
+	rs = append([]plex.Resource{}, rs...)
+	for i := range rs {
+		if rs[i].Connections == nil {
+			rs[i].Connections = []plex.Connection{}
+		}
+	}
 	b, err := json.Marshal(rs)
 	if err != nil {
 		panic(err)
