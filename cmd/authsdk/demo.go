@@ -25,6 +25,14 @@ type demoRow struct {
 // counter is a fake whose requests can be counted.
 type counter interface{ RequestCount() int }
 
+func demoCommand() *command {
+	return &command{
+		name: "demo", summary: "run every operation against embedded fakes (no network, no accounts)",
+		example: "authsdk demo",
+		run:     func(ctx context.Context, e *env, _ any, _ []string) error { return runDemo(ctx, e) },
+	}
+}
+
 // runDemo starts both fakes on loopback and runs every operation through
 // the public SDK, printing one row per operation.
 func runDemo(ctx context.Context, e *env) error {

@@ -1,12 +1,13 @@
 // Command authsdk runs authsdk's operations from a shell: a demo against
 // embedded fakes (no network, no accounts), Ziggeo token generation and
-// auth-token calls, and Plex sign-in and token operations.
+// auth-token calls, and Plex sign-in (PIN or password), servers, tokens and
+// JWT device keys.
 //
-// Exit codes: 0 ok, 1 API or network error, 2 usage error.
+// Every command answers -h, --help and help. Exit codes: 0 ok, 1 API or
+// network error, 2 usage or local validation error, 130 interrupted.
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,105 +16,230 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"sort"
 	"strings"
+
+	"github.com/authsdk/authsdk/internal/core"
+	"github.com/authsdk/authsdk/sdk"
 )
 
-const usage = `usage: authsdk <command> [flags]
-
-commands:
-  demo                                  every operation against embedded fakes (no network)
-  ziggeo token    [token flags]         encrypted client auth token, offline
-  ziggeo decrypt  TOKEN                 decrypt a client auth token
-  ziggeo authtokens get|delete TOKEN    call the authtokens API
-  ziggeo authtokens create              (token flags)
-  ziggeo authtokens update TOKEN        (token flags)
-  plex signin --login L                 sign in (password and 2FA code are prompted)
-  plex user                             the account of PLEX_TOKEN / --token
-  plex transient-token --server-url U   a transient token from a Plex Media Server
-  plex sources --server-url U --source S
-
-credentials come from flags or ZIGGEO_APP_TOKEN, ZIGGEO_PRIVATE_KEY,
-ZIGGEO_ENCRYPTION_KEY, PLEX_TOKEN, PLEX_CLIENT_IDENTIFIER.
-common flags: --server-url, --retries N, --json. Run "authsdk <command> -h" for flags.
-`
+// Exit codes.
+const (
+	exitOK          = 0
+	exitAPI         = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
 
 // env is what a command reads from outside: streams and environment.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	// readSecret reads a secret without echo when stdin is a terminal.
-	readSecret func(prompt string) (string, error)
+	// readSecret reads a secret without echo when stdin is a terminal; ctx
+	// ends it at once (Ctrl-C at the prompt).
+	readSecret func(ctx context.Context, prompt string) (string, error)
+	// isTerminal reports whether stderr is a terminal (live countdowns).
+	isTerminal bool
 }
 
-// usageError is a bad command line: exit code 2.
+// usageError is a bad command line or a local validation error: exit 2.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// command is one node of the command tree: a group (subs) or a leaf (run).
+type command struct {
+	name    string   // full name, e.g. "ziggeo authtokens get"
+	args    string   // positional arguments, e.g. "TOKEN"
+	nargs   int      // how many positional arguments the leaf takes
+	summary string   // one line
+	env     []string // environment variables it reads
+	example string
+	flags   func(fs *flag.FlagSet) any // registers the flags; returns what run gets
+	run     func(ctx context.Context, e *env, fl any, args []string) error
+	subs    []*command
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stderr)}
 	e.readSecret = terminalSecretReader(e)
 	os.Exit(run(ctx, os.Args[1:], e))
 }
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, e *env) int {
-	err := dispatch(ctx, args, e)
-	if err == nil {
-		return 0
+	err := dispatch(ctx, root(), args, e)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr, "authsdk: interrupted")
+		return exitInterrupted
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintln(e.stderr, "authsdk:", msg)
+	// One line, no control or bidi characters from a server, bounded.
+	fmt.Fprintln(e.stderr, "authsdk: "+core.Clip(core.Clean(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) {
-		return 2
+		return exitUsage
 	}
-	return 1
+	return exitAPI
 }
 
-func dispatch(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
-		return usagef("no command")
-	}
-	switch args[0] {
-	case "demo":
-		return runDemo(ctx, e)
-	case "ziggeo":
-		return ziggeoCommand(ctx, args[1:], e)
-	case "plex":
-		return plexCommand(ctx, args[1:], e)
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usage)
-		return nil
-	}
-	fmt.Fprint(e.stderr, usage)
-	return usagef("unknown command %q", args[0])
+func root() *command {
+	return &command{name: "", summary: "authsdk: Ziggeo auth tokens and Plex sign-in from a shell", subs: []*command{
+		demoCommand(), ziggeoCommand(), plexCommand(),
+	}}
 }
 
-// newFlags makes a flag set whose errors are usage errors and whose output goes to stderr.
-func newFlags(name string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+func dispatch(ctx context.Context, c *command, args []string, e *env) error {
+	if c.subs != nil {
+		if len(args) == 0 {
+			return usagef("%sno command given (run %q)", at(c), prog(c)+" --help")
 		}
-		return usageError{err.Error()}
+		switch args[0] {
+		case "-h", "--help", "-help", "help":
+			printHelp(e.stdout, c)
+			return flag.ErrHelp
+		}
+		for _, s := range c.subs {
+			if s.name == strings.TrimSpace(c.name+" "+args[0]) {
+				return dispatch(ctx, s, args[1:], e)
+			}
+		}
+		if strings.HasPrefix(args[0], "-") {
+			return usagef("%sflags come after the command (run %q)", at(c), prog(c)+" --help")
+		}
+		return usagef("%sunknown command %q (run %q)", at(c), args[0], prog(c)+" --help")
 	}
-	return nil
+	fs := flag.NewFlagSet(prog(c), flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var fl any
+	if c.flags != nil {
+		fl = c.flags(fs)
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) || (err == nil && len(pos) > 0 && pos[0] == "help") {
+		printHelp(e.stdout, c)
+		return flag.ErrHelp
+	}
+	if err != nil {
+		return usageError{at(c) + flagError(err)}
+	}
+	switch {
+	case len(pos) > c.nargs:
+		return usagef("%sunexpected argument %q (run %q)", at(c), pos[c.nargs], prog(c)+" --help")
+	case len(pos) < c.nargs:
+		return usagef("%smissing %s (run %q)", at(c), c.args, prog(c)+" --help")
+	}
+	return c.run(ctx, e, fl, pos)
+}
+
+func prog(c *command) string { return strings.TrimSpace("authsdk " + c.name) }
+
+// at prefixes an error message with the command's name ("ziggeo token: ").
+func at(c *command) string {
+	if c.name == "" {
+		return ""
+	}
+	return c.name + ": "
+}
+
+// parseInterspersed parses flags before, between and after positional
+// arguments (Go's flag package stops at the first positional one, which
+// silently dropped every flag after it). "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+var (
+	reInvalid   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): (.*)$`)
+	reUndefined = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)$`)
+	reNeedsArg  = regexp.MustCompile(`^flag needs an argument: -+([\w-]+)$`)
+)
+
+// flagError rewrites the flag package's errors as "--flag: problem".
+func flagError(err error) string {
+	s := err.Error()
+	if m := reInvalid.FindStringSubmatch(s); m != nil {
+		msg := m[3]
+		if msg == "parse error" || msg == "invalid syntax" {
+			msg = fmt.Sprintf("%q is not valid", m[1])
+		}
+		return "--" + m[2] + ": " + msg
+	}
+	if m := reUndefined.FindStringSubmatch(s); m != nil {
+		return "unknown flag --" + m[1]
+	}
+	if m := reNeedsArg.FindStringSubmatch(s); m != nil {
+		return "--" + m[1] + " needs a value"
+	}
+	return s
+}
+
+// printHelp writes a command's help: usage with positional arguments, the
+// commands or flags, environment variables and an example.
+func printHelp(w io.Writer, c *command) {
+	p := prog(c)
+	if c.subs != nil {
+		fmt.Fprintf(w, "%s\n\nUsage: %s <command> [flags]\n\nCommands:\n", c.summary, p)
+		for _, s := range c.subs {
+			fmt.Fprintf(w, "  %-24s %s\n", strings.TrimPrefix(s.name, c.name+" "), s.summary)
+		}
+		fmt.Fprintf(w, "\nRun \"%s <command> --help\" for a command's flags. Exit codes: 0 ok, 1 API or network error, 2 usage error, 130 interrupted.\n", p)
+		return
+	}
+	usage := p + " [flags]"
+	if c.args != "" {
+		usage = p + " " + c.args + " [flags]"
+	}
+	fmt.Fprintf(w, "%s\n\nUsage: %s\n", c.summary, usage)
+	fs := flag.NewFlagSet(p, flag.ContinueOnError)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if len(names) > 0 {
+		sort.Strings(names)
+		fmt.Fprintf(w, "\nFlags:\n")
+		for _, n := range names {
+			f := fs.Lookup(n)
+			name, usage := flag.UnquoteUsage(f)
+			left := "--" + n
+			if name != "" {
+				left += " " + name
+			}
+			fmt.Fprintf(w, "  %-28s %s\n", left, usage)
+		}
+	}
+	if len(c.env) > 0 {
+		fmt.Fprintf(w, "\nEnvironment:\n  %s\n", strings.Join(c.env, ", "))
+	}
+	if c.example != "" {
+		fmt.Fprintf(w, "\nExample:\n  %s\n", c.example)
+	}
 }
 
 // orEnv returns v, or the environment variable when v is empty.
@@ -124,17 +250,110 @@ func orEnv(e *env, v, name string) string {
 	return e.getenv(name)
 }
 
+// printJSON writes v as indented JSON with control and bidi characters
+// escaped (json.Marshal leaves U+202E and DEL raw), so server text cannot
+// rewrite the terminal.
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, r := range string(b) {
+		if (r != '\n' && r < 0x20) || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x200b && r <= 0x200f) ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2060 && r <= 0x2069) || r == 0x061c || r == 0xfeff {
+			fmt.Fprintf(&out, `\u%04x`, r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	out.WriteByte('\n')
+	_, err = io.WriteString(w, out.String())
+	return err
 }
 
-// readLine reads one line from r (without the newline).
-func readLine(r *bufio.Reader) (string, error) {
-	s, err := r.ReadString('\n')
-	if err != nil && (err != io.EOF || s == "") {
-		return "", err
+// safe makes server text printable in a terminal.
+func safe(s string) string { return core.Clean(s) }
+
+// retriesFlag is --retries: retries after the first attempt; -1 retries
+// until the SDK's 2-minute budget ends.
+type retriesFlag struct {
+	n   int
+	set bool
+}
+
+func (r *retriesFlag) String() string { return "" }
+func (r *retriesFlag) Set(s string) error {
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != s {
+		return fmt.Errorf("%q is not a number", s)
 	}
-	return strings.TrimRight(s, "\r\n"), nil
+	if n < -1 {
+		return fmt.Errorf("%d: want 0 or more retries, or -1 for no limit but the 2-minute budget", n)
+	}
+	r.n, r.set = n, true
+	return nil
+}
+
+// apiFlags are the flags every API command takes.
+type apiFlags struct {
+	retries retriesFlag
+	json    bool
+}
+
+func (a *apiFlags) register(fs *flag.FlagSet) {
+	fs.Var(&a.retries, "retries", "`N` retries after the first attempt (default 2; 0 = none; -1 = until the 2-minute budget ends)")
+	fs.BoolVar(&a.json, "json", false, "print JSON")
+}
+
+// retryConfig is nil when --retries was not given (the SDK's default).
+func (a *apiFlags) retryConfig() *sdk.RetryConfig {
+	switch {
+	case !a.retries.set:
+		return nil
+	case a.retries.n == 0:
+		return &sdk.RetryConfig{Strategy: sdk.StrategyNone}
+	case a.retries.n < 0:
+		return &sdk.RetryConfig{MaxAttempts: sdk.UnlimitedAttempts}
+	}
+	return &sdk.RetryConfig{MaxAttempts: a.retries.n + 1}
+}
+
+// optString is a string flag that remembers whether it was given, so an
+// explicit "" (a valid Ziggeo encryption key) is told from no flag.
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string     { return "" }
+func (o *optString) Set(s string) error { o.v, o.set = s, true; return nil }
+
+// or returns the flag's value, or the environment variable when not given.
+func (o *optString) or(e *env, name string) (string, bool) {
+	if o.set {
+		return o.v, true
+	}
+	v := e.getenv(name)
+	return v, v != ""
+}
+
+// optionNames maps the SDK's option names in errors to the CLI's flags.
+var optionNames = strings.NewReplacer(
+	"ziggeo.WithServerURL", "--server-url",
+	"plex.WithServerURL", "--server-url",
+	"plex.WithPlexTVURL", "--plex-tv-url",
+	"plex.WithClientsURL", "--clients-url",
+	"plex.WithAccessToken", "--token",
+	"plex.WithClientIdentifier", "--client-identifier",
+	"sdk.WithRetries", "--retries",
+)
+
+// localError turns a client-construction or input error into a usage
+// error that names flags, not Go options.
+func localError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{optionNames.Replace(err.Error())}
 }

@@ -2,150 +2,540 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mdp/qrterminal/v3"
 
 	"github.com/authsdk/authsdk/sdk/plex"
 )
 
-func plexCommand(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 {
-		return usagef("plex: want signin, user, transient-token or sources")
+// plexFlags are the flags of the plex commands; each command registers
+// only those it uses.
+type plexFlags struct {
+	api                           apiFlags
+	token, clientID               optString
+	serverURL, plexTVURL, clients optString
+	login, source, keyFile        string
+	remember, link, showTokens    bool
+	force                         bool
+}
+
+// The plex flags a command may take.
+const (
+	fToken = 1 << iota
+	fClientID
+	fServer
+	fPlexTV
+	fClients
+	fAPI
+)
+
+func (f *plexFlags) register(fs *flag.FlagSet, which int) {
+	if which&fToken != 0 {
+		fs.Var(&f.token, "token", "plex.tv `token` (or PLEX_TOKEN)")
 	}
-	verb := args[0]
-	fs := newFlags("plex "+verb, e)
-	var cf common
-	cf.register(fs)
-	clientID := fs.String("client-identifier", "", "X-Plex-Client-Identifier (or PLEX_CLIENT_IDENTIFIER)")
-	token := fs.String("token", "", "X-Plex-Token (or PLEX_TOKEN)")
-	var login, source *string
-	var remember *bool
-	switch verb {
-	case "signin":
-		login = fs.String("login", "", "username or email")
-		remember = fs.Bool("remember-me", false, "ask for a long-lived token")
-	case "sources":
-		source = fs.String("source", "", "source, e.g. server://client-identifier")
-	case "user", "transient-token":
-	default:
-		return usagef("plex: unknown command %q", verb)
+	if which&fClientID != 0 {
+		fs.Var(&f.clientID, "client-identifier", "stable `id` of this installation (or PLEX_CLIENT_IDENTIFIER)")
 	}
-	if err := parse(fs, args[1:]); err != nil {
-		return err
+	if which&fServer != 0 {
+		fs.Var(&f.serverURL, "server-url", "Plex Media Server `URL`, e.g. https://10.0.0.5:32400 (required)")
 	}
-	if fs.NArg() != 0 {
-		return usagef("plex %s: unexpected argument %q", verb, fs.Arg(0))
+	if which&fPlexTV != 0 {
+		fs.Var(&f.plexTVURL, "plex-tv-url", "plex.tv API `URL` (default https://plex.tv/api/v2)")
 	}
-	tok := orEnv(e, *token, "PLEX_TOKEN")
-	cid := orEnv(e, *clientID, "PLEX_CLIENT_IDENTIFIER")
-	if verb == "signin" && cid == "" {
-		return usagef("plex signin: need --client-identifier or PLEX_CLIENT_IDENTIFIER")
+	if which&fClients != 0 {
+		fs.Var(&f.clients, "clients-url", "clients.plex.tv API `URL` (default https://clients.plex.tv/api/v2)")
 	}
-	opts := []plex.Option{plex.WithClientIdentifier(cid), plex.WithClientInfo(plex.ClientInfo{Product: "authsdk-cli"})}
-	if rc, _ := cf.retryConfig(); rc != nil {
+	if which&fAPI != 0 {
+		f.api.register(fs)
+	}
+}
+
+// client builds the plex client the flags describe.
+func (f *plexFlags) client(e *env, accessToken string) (*plex.Client, error) {
+	cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER")
+	opts := []plex.Option{plex.WithClientInfo(plex.ClientInfo{Product: "authsdk CLI", Version: "0.2.0"})}
+	if cid != "" {
+		opts = append(opts, plex.WithClientIdentifier(cid))
+	}
+	if accessToken != "" {
+		opts = append(opts, plex.WithAccessToken(accessToken))
+	}
+	for _, o := range []struct {
+		v   optString
+		opt func(string) plex.Option
+	}{{f.serverURL, plex.WithServerURL}, {f.plexTVURL, plex.WithPlexTVURL}, {f.clients, plex.WithClientsURL}} {
+		if o.v.set {
+			opts = append(opts, o.opt(o.v.v))
+		}
+	}
+	if rc := f.api.retryConfig(); rc != nil {
 		opts = append(opts, plex.WithRetryConfig(*rc))
 	}
-	if cf.serverURL != "" {
-		if verb == "signin" || verb == "user" {
-			opts = append(opts, plex.WithPlexTVURL(cf.serverURL))
-		} else {
-			opts = append(opts, plex.WithServerURL(cf.serverURL))
-		}
-	}
-	if verb == "transient-token" || verb == "sources" {
-		if tok == "" {
-			return usagef("plex %s: need --token or PLEX_TOKEN", verb)
-		}
-		if cf.serverURL == "" {
-			return usagef("plex %s: need --server-url of the Plex Media Server", verb)
-		}
-		opts = append(opts, plex.WithAccessToken(tok))
-	}
 	c, err := plex.New(opts...)
-	if err != nil {
-		return usageError{err.Error()}
+	return c, localError(err)
+}
+
+func (f *plexFlags) needToken(e *env, c *command) (string, error) {
+	tok, _ := f.token.or(e, "PLEX_TOKEN")
+	if tok == "" {
+		return "", usagef("%sneed --token or PLEX_TOKEN (get one with \"authsdk plex login\")", at(c))
 	}
-	a := c.Authentication
-	var out any
-	switch verb {
-	case "signin":
-		acct, err := signIn(ctx, a, *login, *remember, e)
-		if err != nil {
-			return err
+	return tok, nil
+}
+
+func (f *plexFlags) needClientID(e *env, c *command) error {
+	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
+		return usagef("%sneed --client-identifier or PLEX_CLIENT_IDENTIFIER (a stable id of this installation)", at(c))
+	}
+	return nil
+}
+
+// ensureClientID gives a one-off sign-in a random client identifier and
+// tells the user how to keep it.
+func (f *plexFlags) ensureClientID(e *env) {
+	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
+		fmt.Fprintf(e.stderr, "Using client identifier %s (set PLEX_CLIENT_IDENTIFIER to keep one).\n", f.clientID.v)
+	}
+}
+
+func plexCommand() *command {
+	return &command{name: "plex", summary: "Plex sign-in, tokens, servers and JWT device keys", subs: []*command{
+		plexLoginCommand(), plexSignInCommand(), plexUserCommand(), plexServersCommand(),
+		plexTransientCommand(), plexSourcesCommand(), {
+			name: "plex jwt", summary: "JWT device authentication: no long-lived token on disk",
+			subs: []*command{plexJWTKeygenCommand(), plexJWTRegisterCommand(), plexJWTTokenCommand()},
+		},
+	}}
+}
+
+// plexLeaf builds a plex command that takes the given flags.
+func plexLeaf(name, summary string, which int, vars []string, example string, run func(ctx context.Context, e *env, c *command, f *plexFlags, args []string) error) *command {
+	c := &command{name: name, summary: summary, env: vars, example: example}
+	c.flags = func(fs *flag.FlagSet) any {
+		f := &plexFlags{}
+		f.register(fs, which)
+		switch name {
+		case "plex signin":
+			fs.StringVar(&f.login, "login", "", "user `name` or e-mail (required)")
+			fs.BoolVar(&f.remember, "remember-me", false, "ask plex.tv for a long-lived token")
+		case "plex login":
+			fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
+		case "plex servers":
+			fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token")
+		case "plex sources":
+			fs.StringVar(&f.source, "source", "", "the `source`, e.g. server://client-identifier (required)")
+		case "plex jwt keygen":
+			fs.StringVar(&f.keyFile, "key-file", "", "`file` to write the private key to (mode 0600, required)")
+			fs.BoolVar(&f.force, "force", false, "overwrite an existing key file")
+		case "plex jwt register", "plex jwt token":
+			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` from \"plex jwt keygen\" (required)")
 		}
-		if cf.json {
+		return f
+	}
+	c.run = func(ctx context.Context, e *env, fl any, args []string) error {
+		return run(ctx, e, c, fl.(*plexFlags), args)
+	}
+	return c
+}
+
+func plexLoginCommand() *command {
+	return plexLeaf("plex login", "sign in without a password: approve a PIN on plex.tv, get a token",
+		fClientID|fPlexTV|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "export PLEX_TOKEN=$(authsdk plex login)",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			f.ensureClientID(e)
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			a := pc.Authentication
+			pin, err := a.CreatePin(ctx, !f.link)
+			if err != nil {
+				return apiError(err)
+			}
+			if f.link {
+				fmt.Fprintf(e.stderr, "Go to %s and enter the code:\n\n    %s\n\n", plex.LinkURL, safe(pin.Code))
+			} else {
+				u := pin.AuthURL("")
+				fmt.Fprintf(e.stderr, "Open this link (or scan the code) and approve the sign-in:\n\n%s\n\n", u)
+				qrterminal.GenerateWithConfig(u, qrterminal.Config{Level: qrterminal.L, Writer: e.stderr, HalfBlocks: true,
+					BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK, WhiteChar: qrterminal.WHITE_WHITE,
+					BlackWhiteChar: qrterminal.BLACK_WHITE, QuietZone: 2})
+			}
+			stop := showTimeLeft(e, pin.ExpiresAt)
+			done, err := a.WaitForPin(ctx, pin, time.Second)
+			stop()
+			switch {
+			case errors.Is(err, plex.ErrPinExpired):
+				return fmt.Errorf("the PIN expired before it was approved; run \"authsdk plex login\" again")
+			case err != nil:
+				return apiError(err)
+			}
+			if !f.api.json {
+				fmt.Fprintln(e.stdout, done.AuthToken)
+				return nil
+			}
+			acct, err := a.GetUserDetails(ctx, done.AuthToken)
+			if err != nil {
+				return apiError(err)
+			}
 			return printJSON(e.stdout, acct)
+		})
+}
+
+// showTimeLeft counts down to the PIN's expiry on stderr while waiting: a
+// live line on a terminal, one line otherwise. The returned func stops it.
+func showTimeLeft(e *env, expiresAt time.Time) func() {
+	if expiresAt.IsZero() {
+		return func() {}
+	}
+	if !e.isTerminal {
+		fmt.Fprintf(e.stderr, "Waiting for approval (the PIN expires at %s)…\n", expiresAt.Local().Format("15:04:05"))
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			left := time.Until(expiresAt).Round(time.Second)
+			fmt.Fprintf(e.stderr, "\rWaiting for approval… %s left ", max(left, 0))
+			select {
+			case <-done:
+				fmt.Fprint(e.stderr, "\r\033[K")
+				return
+			case <-t.C:
+			}
 		}
-		fmt.Fprintln(e.stdout, acct.AuthToken)
-		return nil
-	case "user":
-		if tok == "" {
-			return usagef("plex user: need --token or PLEX_TOKEN")
-		}
-		acct, err := a.GetUserDetails(ctx, tok)
-		if err != nil {
-			return err
-		}
-		if !cf.json {
-			fmt.Fprintf(e.stdout, "%d %s %s\n", acct.ID, acct.Username, acct.Email)
+	}()
+	return func() { close(done); <-finished }
+}
+
+func plexSignInCommand() *command {
+	return plexLeaf("plex signin", "sign in with user name and password (the password and 2FA code are prompted)",
+		fClientID|fPlexTV|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "authsdk plex signin --login me@example.com",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			if strings.TrimSpace(f.login) == "" {
+				return usagef("plex signin: need --login")
+			}
+			f.ensureClientID(e)
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			password, err := e.readSecret(ctx, "Password: ")
+			if err != nil {
+				return secretError(ctx, err)
+			}
+			if password == "" {
+				return usagef("plex signin: empty password")
+			}
+			req := plex.SignInRequest{Login: f.login, Password: password, RememberMe: f.remember}
+			acct, err := pc.Authentication.PostUsersSignInData(ctx, req)
+			if errors.Is(err, plex.ErrVerificationCodeRequired) {
+				code, rerr := e.readSecret(ctx, "Two-factor code: ")
+				if rerr != nil {
+					return secretError(ctx, rerr)
+				}
+				req.VerificationCode = code
+				acct, err = pc.Authentication.PostUsersSignInData(ctx, req)
+			}
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, acct)
+			}
+			fmt.Fprintln(e.stdout, acct.AuthToken)
 			return nil
-		}
-		out = acct
-	case "transient-token":
-		tt, err := a.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
-		if err != nil {
-			return err
-		}
-		if !cf.json {
-			fmt.Fprintln(e.stdout, tt.Token)
+		})
+}
+
+func secretError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return usagef("reading from the terminal: %v", err)
+}
+
+func plexUserCommand() *command {
+	return plexLeaf("plex user", "show the account a token belongs to (and whether the token is still good)",
+		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex user --json",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			tok, err := f.needToken(e, c)
+			if err != nil {
+				return err
+			}
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			acct, err := pc.Authentication.GetUserDetails(ctx, tok)
+			if errors.Is(err, plex.ErrInvalidToken) {
+				return fmt.Errorf("the token is invalid or revoked: %w", err)
+			}
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, acct)
+			}
+			fmt.Fprintf(e.stdout, "%d %s %s\n", acct.ID, safe(acct.Username), safe(acct.Email))
 			return nil
-		}
-		out = tt
-	case "sources":
-		if *source == "" {
-			return usagef("plex sources: need --source")
-		}
-		sc, err := a.GetSourceConnectionInformation(ctx, *source)
-		if err != nil {
-			return err
-		}
-		if !cf.json {
+		})
+}
+
+func plexServersCommand() *command {
+	return plexLeaf("plex servers", "list the servers the account reaches and their connections",
+		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex servers --show-tokens",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			tok, err := f.needToken(e, c)
+			if err != nil {
+				return err
+			}
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			rs, err := pc.Authentication.GetServerResources(ctx, tok)
+			if err != nil {
+				return apiError(err)
+			}
+			var servers []plex.Resource
+			for _, r := range rs {
+				if r.IsServer() {
+					servers = append(servers, r)
+				}
+			}
+			if f.api.json {
+				return printJSON(e.stdout, servers)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			header := "NAME\tOWNED\tONLINE\tKIND\tURI"
+			if f.showTokens {
+				header += "\tACCESS TOKEN"
+			}
+			fmt.Fprintln(tw, header)
+			for _, r := range servers {
+				if len(r.Connections) == 0 {
+					r.Connections = []plex.Connection{{}}
+				}
+				for i, conn := range r.Connections {
+					kind := "remote"
+					switch {
+					case conn.URI == "":
+						kind = "-"
+					case conn.Relay:
+						kind = "relay"
+					case conn.Local:
+						kind = "local"
+					}
+					name, owned, online := safe(r.Name), yesNo(r.Owned), yesNo(r.Presence)
+					if i > 0 {
+						name, owned, online = "", "", ""
+					}
+					line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, owned, online, kind, safe(conn.URI))
+					if f.showTokens {
+						t := ""
+						if i == 0 {
+							t = safe(r.AccessToken)
+						}
+						line += "\t" + t
+					}
+					fmt.Fprintln(tw, line)
+				}
+			}
+			return tw.Flush()
+		})
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func plexTransientCommand() *command {
+	return plexLeaf("plex transient-token", "get a short-lived token from a Plex Media Server",
+		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex transient-token --server-url https://10.0.0.5:32400",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			tok, err := f.needToken(e, c)
+			if err != nil {
+				return err
+			}
+			if !f.serverURL.set {
+				return usagef("%sneed --server-url of the Plex Media Server", at(c))
+			}
+			pc, err := f.client(e, tok)
+			if err != nil {
+				return err
+			}
+			tt, err := pc.Authentication.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, tt)
+			}
+			fmt.Fprintln(e.stdout, safe(tt.Token))
+			return nil
+		})
+}
+
+func plexSourcesCommand() *command {
+	return plexLeaf("plex sources", "show how a Plex Media Server reaches a source",
+		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex sources --server-url https://10.0.0.5:32400 --source server://ID",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			tok, err := f.needToken(e, c)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !f.serverURL.set:
+				return usagef("%sneed --server-url of the Plex Media Server", at(c))
+			case strings.TrimSpace(f.source) == "":
+				return usagef("%sneed --source", at(c))
+			}
+			pc, err := f.client(e, tok)
+			if err != nil {
+				return err
+			}
+			sc, err := pc.Authentication.GetSourceConnectionInformation(ctx, f.source)
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, sc)
+			}
 			for _, conn := range sc.Device.Connections {
-				fmt.Fprintln(e.stdout, conn.URI)
+				fmt.Fprintln(e.stdout, safe(conn.URI))
 			}
 			return nil
-		}
-		out = sc
-	}
-	return printJSON(e.stdout, out)
+		})
 }
 
-// signIn prompts for the password (no echo) and, when plex.tv asks, the 2FA code.
-func signIn(ctx context.Context, a *plex.Authentication, login string, remember bool, e *env) (*plex.UserPlexAccount, error) {
-	if login == "" {
-		return nil, usagef("plex signin: need --login")
+func plexJWTKeygenCommand() *command {
+	return plexLeaf("plex jwt keygen", "make a new Ed25519 device key (file mode 0600)", 0, nil,
+		"authsdk plex jwt keygen --key-file ~/.config/authsdk/plex-device.pem",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			if f.keyFile == "" {
+				return usagef("%sneed --key-file", at(c))
+			}
+			k, err := plex.NewDeviceKey()
+			if err != nil {
+				return err
+			}
+			pemBytes, err := k.MarshalPEM()
+			if err != nil {
+				return err
+			}
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if f.force {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			file, err := os.OpenFile(f.keyFile, flags, 0o600)
+			if errors.Is(err, os.ErrExist) {
+				return usagef("%s%s exists; use --force to replace it", at(c), f.keyFile)
+			}
+			if err != nil {
+				return usagef("%s%v", at(c), err)
+			}
+			if err := file.Chmod(0o600); err != nil {
+				_ = file.Close()
+				return usagef("%s%v", at(c), err)
+			}
+			if _, err := file.Write(pemBytes); err != nil {
+				_ = file.Close()
+				return usagef("%s%v", at(c), err)
+			}
+			if err := file.Close(); err != nil {
+				return usagef("%s%v", at(c), err)
+			}
+			fmt.Fprintln(e.stdout, k.KeyID())
+			return nil
+		})
+}
+
+// loadKey reads the device key file.
+func loadKey(c *command, path string) (*plex.DeviceKey, error) {
+	if path == "" {
+		return nil, usagef("%sneed --key-file", at(c))
 	}
-	password, err := e.readSecret("Password: ")
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("plex signin: reading password: %v", err)
+		return nil, usagef("%s%v", at(c), err)
 	}
-	req := plex.SignInRequest{Login: login, Password: password, RememberMe: remember}
-	acct, err := a.PostUsersSignInData(ctx, req)
-	if errors.Is(err, plex.ErrVerificationCodeRequired) {
-		code, rerr := e.readSecret("Two-factor code: ")
-		if rerr != nil {
-			return nil, usagef("plex signin: reading code: %v", rerr)
-		}
-		req.VerificationCode = code
-		acct, err = a.PostUsersSignInData(ctx, req)
-	}
-	return acct, err
+	k, err := plex.ParseDeviceKey(b)
+	return k, localError(err)
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+func plexJWTRegisterCommand() *command {
+	return plexLeaf("plex jwt register", "register the device key with your account (once per key)",
+		fToken|fClientID|fClients|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"},
+		"authsdk plex jwt register --key-file plex-device.pem",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			k, err := loadKey(c, f.keyFile)
+			if err != nil {
+				return err
+			}
+			tok, err := f.needToken(e, c)
+			if err != nil {
+				return err
+			}
+			if err := f.needClientID(e, c); err != nil {
+				return err
+			}
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			if err := pc.Authentication.RegisterDeviceKey(ctx, tok, k); err != nil {
+				return apiError(err)
+			}
+			fmt.Fprintln(e.stdout, "registered", k.KeyID())
+			return nil
+		})
+}
+
+func plexJWTTokenCommand() *command {
+	return plexLeaf("plex jwt token", "trade a device-signed JWT for a Plex JWT (valid 7 days)",
+		fClientID|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"},
+		"export PLEX_TOKEN=$(authsdk plex jwt token --key-file plex-device.pem)",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			k, err := loadKey(c, f.keyFile)
+			if err != nil {
+				return err
+			}
+			if err := f.needClientID(e, c); err != nil {
+				return err
+			}
+			pc, err := f.client(e, "")
+			if err != nil {
+				return err
+			}
+			j, err := pc.Authentication.ExchangeDeviceJWT(ctx, k)
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, j)
+			}
+			fmt.Fprintln(e.stdout, j.Token)
+			fmt.Fprintf(e.stderr, "expires %s\n", j.ExpiresAt.Local().Format(time.RFC3339))
+			return nil
+		})
 }

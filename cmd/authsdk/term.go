@@ -2,26 +2,70 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
 
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
 // terminalSecretReader prompts on stderr and reads without echo from a
-// terminal; from a pipe it reads one line.
-func terminalSecretReader(e *env) func(string) (string, error) {
+// terminal; from a pipe it reads one line. Ctrl-C (ctx) ends the prompt at
+// once and restores the terminal: term.ReadPassword alone would block
+// until Enter, the interrupt swallowed by signal.NotifyContext.
+func terminalSecretReader(e *env) func(context.Context, string) (string, error) {
 	var lines *bufio.Reader
-	return func(prompt string) (string, error) {
+	return func(ctx context.Context, prompt string) (string, error) {
 		fmt.Fprint(e.stderr, prompt)
 		if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(e.stderr)
-			return string(b), err
+			fd := int(f.Fd())
+			saved, err := term.GetState(fd)
+			if err != nil {
+				return "", err
+			}
+			type result struct {
+				b   []byte
+				err error
+			}
+			ch := make(chan result, 1)
+			go func() {
+				b, err := term.ReadPassword(fd)
+				ch <- result{b, err}
+			}()
+			select {
+			case r := <-ch:
+				fmt.Fprintln(e.stderr)
+				return string(r.b), r.err
+			case <-ctx.Done():
+				_ = term.Restore(fd, saved)
+				fmt.Fprintln(e.stderr)
+				return "", ctx.Err()
+			}
 		}
 		if lines == nil {
 			lines = bufio.NewReader(e.stdin)
 		}
-		return readLine(lines)
+		type result struct {
+			s   string
+			err error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			s, err := lines.ReadString('\n')
+			if err == io.EOF && s != "" {
+				err = nil
+			}
+			ch <- result{strings.TrimRight(s, "\r\n"), err}
+		}()
+		select {
+		case r := <-ch:
+			return r.s, r.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 )
@@ -14,35 +16,28 @@ import (
 // optBool is a boolean flag that remembers whether it was given.
 type optBool struct{ v *bool }
 
-func (b *optBool) String() string {
-	if b == nil || b.v == nil {
-		return ""
-	}
-	return strconv.FormatBool(*b.v)
-}
+func (b *optBool) String() string { return "" }
 func (b *optBool) Set(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not true or false", s)
 	}
 	b.v = &v
 	return nil
 }
 func (b *optBool) IsBoolFlag() bool { return true }
 
-// optInt is an int64 flag that remembers whether it was given.
-type optInt struct{ v *int64 }
+// optCount is a non-negative int64 flag that remembers whether it was given.
+type optCount struct{ v *int64 }
 
-func (i *optInt) String() string {
-	if i == nil || i.v == nil {
-		return ""
-	}
-	return strconv.FormatInt(*i.v, 10)
-}
-func (i *optInt) Set(s string) error {
+func (i *optCount) String() string { return "" }
+func (i *optCount) Set(s string) error {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a number", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("%d is negative", v)
 	}
 	i.v = &v
 	return nil
@@ -51,17 +46,17 @@ func (i *optInt) Set(s string) error {
 // tokenFlags are the fields of an auth token, shared by token/create/update.
 type tokenFlags struct {
 	volatile, hidden                     optBool
-	expiration, usageExpiration, session optInt
+	expiration, usageExpiration, session optCount
 	grants                               *ziggeo.Grants
 }
 
 func (t *tokenFlags) register(fs *flag.FlagSet) {
 	fs.Var(&t.volatile, "volatile", "delete the token once expired or used up")
 	fs.Var(&t.hidden, "hidden", "hide the token from listings")
-	fs.Var(&t.expiration, "expiration-date", "Unix time after which the token is invalid")
-	fs.Var(&t.usageExpiration, "usage-expiration-time", "seconds the token stays valid after first use")
-	fs.Var(&t.session, "session-limit", "how many sessions may use the token")
-	fs.Func("grant", "a grant as action=scope, repeatable (actions read|create|update|destroy; scopes all|session|owned|session_owned)", t.addGrant)
+	fs.Var(&t.expiration, "expiration-date", "Unix `time` after which the token is invalid")
+	fs.Var(&t.usageExpiration, "usage-expiration-time", "`seconds` the token stays valid after its first use")
+	fs.Var(&t.session, "session-limit", "how many sessions (`N`) may use the token")
+	fs.Func("grant", "`action=scope`, repeatable: actions read, create, update, destroy; scopes all, session, owned, session_owned", t.addGrant)
 }
 
 func (t *tokenFlags) addGrant(s string) error {
@@ -83,7 +78,7 @@ func (t *tokenFlags) addGrant(s string) error {
 	case "destroy":
 		g = &t.grants.Destroy
 	default:
-		return fmt.Errorf("unknown action %q", action)
+		return fmt.Errorf("unknown action %q (want read, create, update or destroy)", action)
 	}
 	if *g == nil {
 		*g = &ziggeo.Grant{}
@@ -98,7 +93,7 @@ func (t *tokenFlags) addGrant(s string) error {
 	case "session_owned":
 		(*g).SessionOwned = true
 	default:
-		return fmt.Errorf("unknown scope %q", scope)
+		return fmt.Errorf("unknown scope %q (want all, session, owned or session_owned)", scope)
 	}
 	return nil
 }
@@ -111,156 +106,165 @@ func (t *tokenFlags) params() ziggeo.AuthTokenParams {
 	}
 }
 
-// common are the flags every API command takes.
-type common struct {
-	serverURL string
-	retries   int
-	json      bool
+func ziggeoCommand() *command {
+	return &command{name: "ziggeo", summary: "Ziggeo client auth tokens and the authtokens API", subs: []*command{
+		ziggeoTokenCommand(), ziggeoDecryptCommand(), {
+			name: "ziggeo authtokens", summary: "get, create, update or delete auth tokens (API calls)",
+			subs: []*command{authTokensCommand("get"), authTokensCommand("create"), authTokensCommand("update"), authTokensCommand("delete")},
+		},
+	}}
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.serverURL, "server-url", "", "override the API server URL")
-	fs.IntVar(&c.retries, "retries", -1, "total attempts per call (0 = no retries; default: the SDK's)")
-	fs.BoolVar(&c.json, "json", false, "print JSON")
+type ziggeoTokenFlags struct {
+	app, encKey optString
+	token       tokenFlags
 }
 
-func (c *common) retryConfig() (*sdk.RetryConfig, error) {
-	switch {
-	case c.retries < 0:
-		return nil, nil
-	case c.retries <= 1:
-		return &sdk.RetryConfig{Strategy: sdk.StrategyNone}, nil
+func ziggeoTokenCommand() *command {
+	return &command{
+		name: "ziggeo token", summary: "make an encrypted client auth token, offline (as the official SDKs' auth.generate)",
+		env:     []string{"ZIGGEO_APP_TOKEN", "ZIGGEO_ENCRYPTION_KEY"},
+		example: "authsdk ziggeo token --app-token APP --encryption-key KEY --session-limit 1 --grant read=all",
+		flags: func(fs *flag.FlagSet) any {
+			f := &ziggeoTokenFlags{}
+			fs.Var(&f.app, "app-token", "application `token` (or ZIGGEO_APP_TOKEN)")
+			fs.Var(&f.encKey, "encryption-key", "encryption `key` (or ZIGGEO_ENCRYPTION_KEY); \"\" is a valid key")
+			f.token.register(fs)
+			return f
+		},
+		run: func(ctx context.Context, e *env, fl any, _ []string) error {
+			f := fl.(*ziggeoTokenFlags)
+			app, _ := f.app.or(e, "ZIGGEO_APP_TOKEN")
+			key, ok := f.encKey.or(e, "ZIGGEO_ENCRYPTION_KEY")
+			switch {
+			case app == "":
+				return usagef("ziggeo token: need --app-token or ZIGGEO_APP_TOKEN")
+			case !ok:
+				return usagef("ziggeo token: need --encryption-key or ZIGGEO_ENCRYPTION_KEY")
+			}
+			c, err := ziggeo.New(app, "", ziggeo.WithEncryptionKey(key))
+			if err != nil {
+				return localError(err)
+			}
+			tok, err := c.Auth.Generate(f.token.params())
+			if err != nil {
+				return localError(err)
+			}
+			fmt.Fprintln(e.stdout, tok)
+			return nil
+		},
 	}
-	rc := sdk.DefaultRetryConfig()
-	rc.MaxAttempts = c.retries
-	return &rc, nil
 }
 
-func ziggeoCommand(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 {
-		return usagef("ziggeo: want token, decrypt or authtokens")
+func ziggeoDecryptCommand() *command {
+	return &command{
+		name: "ziggeo decrypt", args: "TOKEN", nargs: 1, summary: "decrypt a client auth token and print its JSON",
+		env:     []string{"ZIGGEO_ENCRYPTION_KEY"},
+		example: "authsdk ziggeo decrypt 36710664d61b9295… --encryption-key KEY",
+		flags: func(fs *flag.FlagSet) any {
+			k := &optString{}
+			fs.Var(k, "encryption-key", "encryption `key` (or ZIGGEO_ENCRYPTION_KEY); \"\" is a valid key")
+			return k
+		},
+		run: func(ctx context.Context, e *env, fl any, args []string) error {
+			key, ok := fl.(*optString).or(e, "ZIGGEO_ENCRYPTION_KEY")
+			if !ok {
+				return usagef("ziggeo decrypt: need --encryption-key or ZIGGEO_ENCRYPTION_KEY")
+			}
+			plain, err := ziggeo.DecryptToken(key, args[0])
+			if err != nil {
+				return localError(err)
+			}
+			fmt.Fprintln(e.stdout, safe(string(plain)))
+			return nil
+		},
 	}
-	switch args[0] {
-	case "token":
-		return ziggeoToken(args[1:], e)
-	case "decrypt":
-		return ziggeoDecrypt(args[1:], e)
-	case "authtokens":
-		return ziggeoAuthTokens(ctx, args[1:], e)
-	}
-	return usagef("ziggeo: unknown command %q", args[0])
 }
 
-func ziggeoToken(args []string, e *env) error {
-	fs := newFlags("ziggeo token", e)
-	app := fs.String("app-token", "", "application token (or ZIGGEO_APP_TOKEN)")
-	key := fs.String("encryption-key", "", "encryption key (or ZIGGEO_ENCRYPTION_KEY)")
-	var tf tokenFlags
-	tf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	appToken, encKey := orEnv(e, *app, "ZIGGEO_APP_TOKEN"), orEnv(e, *key, "ZIGGEO_ENCRYPTION_KEY")
-	if appToken == "" {
-		return usagef("ziggeo token: need --app-token or ZIGGEO_APP_TOKEN")
-	}
-	if encKey == "" {
-		return usagef("ziggeo token: need --encryption-key or ZIGGEO_ENCRYPTION_KEY")
-	}
-	// The private key is not needed offline; New requires one, so pass a placeholder.
-	c, err := ziggeo.New(appToken, "unused-offline", ziggeo.WithEncryptionKey(encKey))
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	tok, err := c.Auth.Generate(tf.params())
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	fmt.Fprintln(e.stdout, tok)
-	return nil
+type authTokensFlags struct {
+	app, key, server optString
+	api              apiFlags
+	token            tokenFlags
 }
 
-func ziggeoDecrypt(args []string, e *env) error {
-	fs := newFlags("ziggeo decrypt", e)
-	key := fs.String("encryption-key", "", "encryption key (or ZIGGEO_ENCRYPTION_KEY)")
-	if err := parse(fs, args); err != nil {
-		return err
+func authTokensCommand(verb string) *command {
+	c := &command{
+		name: "ziggeo authtokens " + verb, args: "TOKEN", nargs: 1,
+		env: []string{"ZIGGEO_APP_TOKEN", "ZIGGEO_PRIVATE_KEY"},
 	}
-	encKey := orEnv(e, *key, "ZIGGEO_ENCRYPTION_KEY")
-	if fs.NArg() != 1 || encKey == "" {
-		return usagef("ziggeo decrypt: want --encryption-key (or ZIGGEO_ENCRYPTION_KEY) and one TOKEN")
-	}
-	plain, err := ziggeo.DecryptToken(encKey, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, string(plain))
-	return nil
-}
-
-func ziggeoAuthTokens(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 {
-		return usagef("ziggeo authtokens: want get, create, update or delete")
-	}
-	verb := args[0]
-	fs := newFlags("ziggeo authtokens "+verb, e)
-	app := fs.String("app-token", "", "application token (or ZIGGEO_APP_TOKEN)")
-	key := fs.String("private-key", "", "private key (or ZIGGEO_PRIVATE_KEY)")
-	var cf common
-	cf.register(fs)
-	var tf tokenFlags
-	if verb == "create" || verb == "update" {
-		tf.register(fs)
-	}
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	wantArgs := 1
-	switch verb {
-	case "create":
-		wantArgs = 0
-	case "get", "update", "delete":
-	default:
-		return usagef("ziggeo authtokens: unknown command %q", verb)
-	}
-	if fs.NArg() != wantArgs {
-		return usagef("ziggeo authtokens %s: want %d argument(s), got %d", verb, wantArgs, fs.NArg())
-	}
-	appToken, privateKey := orEnv(e, *app, "ZIGGEO_APP_TOKEN"), orEnv(e, *key, "ZIGGEO_PRIVATE_KEY")
-	if appToken == "" || privateKey == "" {
-		return usagef("ziggeo authtokens: need --app-token and --private-key (or ZIGGEO_APP_TOKEN, ZIGGEO_PRIVATE_KEY)")
-	}
-	opts := []ziggeo.Option{}
-	if cf.serverURL != "" {
-		opts = append(opts, ziggeo.WithServerURL(cf.serverURL))
-	}
-	if rc, _ := cf.retryConfig(); rc != nil {
-		opts = append(opts, ziggeo.WithRetryConfig(*rc))
-	}
-	c, err := ziggeo.New(appToken, privateKey, opts...)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	var tok *ziggeo.AuthToken
 	switch verb {
 	case "get":
-		tok, err = c.AuthTokens.Get(ctx, fs.Arg(0))
+		c.summary, c.example = "show an auth token", "authsdk ziggeo authtokens get TOKEN --json"
 	case "create":
-		tok, err = c.AuthTokens.Create(ctx, tf.params())
+		c.args, c.nargs = "", 0
+		c.summary, c.example = "create an auth token (not retried unless nothing was processed)", "authsdk ziggeo authtokens create --session-limit 5 --grant read=all"
 	case "update":
-		tok, err = c.AuthTokens.Update(ctx, fs.Arg(0), tf.params())
+		c.summary, c.example = "change an auth token's fields", "authsdk ziggeo authtokens update TOKEN --session-limit 9"
 	case "delete":
-		if err = c.AuthTokens.Delete(ctx, fs.Arg(0)); err == nil {
-			fmt.Fprintln(e.stdout, "deleted")
+		c.summary, c.example = "delete an auth token", "authsdk ziggeo authtokens delete TOKEN"
+	}
+	c.flags = func(fs *flag.FlagSet) any {
+		f := &authTokensFlags{}
+		fs.Var(&f.app, "app-token", "application `token` (or ZIGGEO_APP_TOKEN)")
+		fs.Var(&f.key, "private-key", "private `key` (or ZIGGEO_PRIVATE_KEY)")
+		fs.Var(&f.server, "server-url", "API server `URL` (default: Ziggeo's, by the application token's region)")
+		f.api.register(fs)
+		if verb == "create" || verb == "update" {
+			f.token.register(fs)
 		}
+		return f
+	}
+	c.run = func(ctx context.Context, e *env, fl any, args []string) error {
+		f := fl.(*authTokensFlags)
+		app, _ := f.app.or(e, "ZIGGEO_APP_TOKEN")
+		key, _ := f.key.or(e, "ZIGGEO_PRIVATE_KEY")
+		if app == "" || key == "" {
+			return usagef("%sneed --app-token and --private-key (or ZIGGEO_APP_TOKEN and ZIGGEO_PRIVATE_KEY)", at(c))
+		}
+		var opts []ziggeo.Option
+		if f.server.set {
+			opts = append(opts, ziggeo.WithServerURL(f.server.v))
+		}
+		if rc := f.api.retryConfig(); rc != nil {
+			opts = append(opts, ziggeo.WithRetryConfig(*rc))
+		}
+		zc, err := ziggeo.New(app, key, opts...)
+		if err != nil {
+			return localError(err)
+		}
+		var tok *ziggeo.AuthToken
+		switch verb {
+		case "get":
+			tok, err = zc.AuthTokens.Get(ctx, args[0])
+		case "create":
+			tok, err = zc.AuthTokens.Create(ctx, f.token.params())
+		case "update":
+			tok, err = zc.AuthTokens.Update(ctx, args[0], f.token.params())
+		case "delete":
+			if err = zc.AuthTokens.Delete(ctx, args[0]); err == nil {
+				fmt.Fprintln(e.stdout, "deleted")
+			}
+		}
+		if err != nil || tok == nil {
+			return apiError(err)
+		}
+		if f.api.json {
+			return printJSON(e.stdout, tok)
+		}
+		fmt.Fprintln(e.stdout, safe(tok.Token))
+		return nil
+	}
+	return c
+}
+
+// apiError keeps API and network errors (exit 1) and turns anything the
+// SDK refused before sending into a usage error (exit 2).
+func apiError(err error) error {
+	var api *sdk.APIError
+	var te *sdk.TransportError
+	var bad *core.BadAnswer
+	if err == nil || errors.As(err, &api) || errors.As(err, &te) || errors.As(err, &bad) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	if err != nil {
-		return err
-	}
-	if cf.json {
-		return printJSON(e.stdout, tok)
-	}
-	fmt.Fprintln(e.stdout, tok.Token)
-	return nil
+	return localError(err)
 }

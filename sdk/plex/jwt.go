@@ -244,7 +244,7 @@ func (a *Authentication) ExchangeDeviceJWT(ctx context.Context, k *DeviceKey, op
 	}
 	exp, err := jwtExpiry(rsp.AuthToken)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the Plex JWT: %w", opExchange.Name, err)
+		return nil, core.Incomplete(&opExchange, "Plex JWT with an exp claim ("+err.Error()+")")
 	}
 	return &JWT{Token: rsp.AuthToken, ExpiresAt: exp}, nil
 }
