@@ -174,7 +174,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 var (
-	reInvalid   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): (.*)$`)
+	reInvalid   = regexp.MustCompile(`^invalid (boolean )?value "(.*)" for (?:flag )?-([\w-]+): (.*)$`)
 	reUndefined = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)$`)
 	reNeedsArg  = regexp.MustCompile(`^flag needs an argument: -+([\w-]+)$`)
 )
@@ -183,11 +183,14 @@ var (
 func flagError(err error) string {
 	s := err.Error()
 	if m := reInvalid.FindStringSubmatch(s); m != nil {
-		msg := m[3]
-		if msg == "parse error" || msg == "invalid syntax" {
-			msg = fmt.Sprintf("%q is not valid", m[1])
+		msg := m[4]
+		switch {
+		case m[1] != "":
+			msg = fmt.Sprintf("%q is not true or false", m[2])
+		case msg == "parse error" || msg == "invalid syntax":
+			msg = fmt.Sprintf("%q is not valid", m[2])
 		}
-		return "--" + m[2] + ": " + msg
+		return "--" + m[3] + ": " + msg
 	}
 	if m := reUndefined.FindStringSubmatch(s); m != nil {
 		return "unknown flag --" + m[1]

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math/big"
 	"mime"
+	"slices"
 	"net/http"
 	"strconv"
 	"strings"
@@ -278,6 +279,25 @@ func (s *Server) ApprovePin(code, token string) error {
 		}
 	}
 	return fmt.Errorf("plextest: no PIN with code %q", code)
+}
+
+// PendingPins lists the codes of the PINs that wait for approval, oldest
+// first: what a test approves when the code is not at hand (a CLI run).
+func (s *Server) PendingPins() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []int64
+	for id, p := range s.pins {
+		if p.token == "" && time.Now().Before(p.expires) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	codes := make([]string, len(ids))
+	for i, id := range ids {
+		codes[i] = s.pins[id].code
+	}
+	return codes
 }
 
 // ExpirePin makes the PIN with this code expire now.

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+)
+
+// approveWhenAsked approves the first PIN the fake sees.
+func approveWhenAsked(t *testing.T, srv *plextest.Server, token string) {
+	t.Helper()
+	go func() {
+		for range 500 {
+			if codes := srv.PendingPins(); len(codes) > 0 {
+				_ = srv.ApprovePin(codes[0], token)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+}
+
+func TestPlexLogin(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-login"}
+	approveWhenAsked(t, srv, plextest.UserToken)
+	r := runCLI(t, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
+	if r.code != 0 || strings.TrimSpace(r.stdout) != plextest.UserToken {
+		t.Fatalf("login: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "https://app.plex.tv/auth#?clientID=cli-login&code=") || !strings.Contains(r.stderr, "▀") || !strings.Contains(r.stderr, "expires at") {
+		t.Fatalf("no link, QR code or time left on stderr:\n%s", r.stderr)
+	}
+	approveWhenAsked(t, srv, plextest.UserToken)
+	j := runCLI(t, "", envs, "plex", "login", "--link", "--json", "--plex-tv-url", srv.PlexTVURL())
+	if j.code != 0 || !strings.Contains(j.stdout, `"email": "username@email.com"`) || !strings.Contains(j.stderr, "https://plex.tv/link") {
+		t.Fatalf("login --link --json: %+v", j)
+	}
+	srv.SetPinLifetime(1500 * time.Millisecond)
+	x := runCLI(t, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
+	if x.code != 1 || !strings.Contains(x.stderr, "expired") || x.stdout != "" {
+		t.Fatalf("expired PIN: %+v", x)
+	}
+	srv.AssertNoViolations(t)
+}
+
+func TestPlexServers(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	envs := map[string]string{"PLEX_TOKEN": plextest.UserToken}
+	r := runCLI(t, "", envs, "plex", "servers", "--plex-tv-url", srv.PlexTVURL())
+	if r.code != 0 || !strings.Contains(r.stdout, "Living Room PMS") || !strings.Contains(r.stdout, "relay") || !strings.Contains(r.stdout, "local") ||
+		strings.Contains(r.stdout, "iPhone") || strings.Contains(r.stdout, "srv1-access-token") {
+		t.Fatalf("servers: %+v", r)
+	}
+	s := runCLI(t, "", envs, "plex", "servers", "--show-tokens", "--plex-tv-url", srv.PlexTVURL())
+	if s.code != 0 || !strings.Contains(s.stdout, "srv1-access-token") {
+		t.Fatalf("--show-tokens: %+v", s)
+	}
+	j := runCLI(t, "", envs, "plex", "servers", "--json", "--plex-tv-url", srv.PlexTVURL())
+	if j.code != 0 || !strings.Contains(j.stdout, `"accessToken": "srv1-access-token`) {
+		t.Fatalf("--json: %+v", j)
+	}
+	bad := runCLI(t, "", map[string]string{"PLEX_TOKEN": "revoked"}, "plex", "servers", "--plex-tv-url", srv.PlexTVURL())
+	if bad.code != 1 || strings.Contains(bad.stderr, "revoked") {
+		t.Fatalf("refused token: %+v", bad)
+	}
+	srv.AssertNoViolations(t)
+}
+
+func TestPlexJWT(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	key := filepath.Join(t.TempDir(), "device.pem")
+	g := runCLI(t, "", nil, "plex", "jwt", "keygen", "--key-file", key)
+	if g.code != 0 {
+		t.Fatalf("keygen: %+v", g)
+	}
+	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi.Mode(), err)
+	}
+	if again := runCLI(t, "", nil, "plex", "jwt", "keygen", "--key-file", key); again.code != 2 || !strings.Contains(again.stderr, "--force") {
+		t.Fatalf("overwrite without --force: %+v", again)
+	}
+	before, _ := os.ReadFile(key)
+	if f := runCLI(t, "", nil, "plex", "jwt", "keygen", "--key-file", key, "--force"); f.code != 0 {
+		t.Fatalf("--force: %+v", f)
+	}
+	if after, _ := os.ReadFile(key); string(after) == string(before) {
+		t.Fatal("--force kept the old key")
+	}
+	envs := map[string]string{"PLEX_TOKEN": plextest.UserToken, "PLEX_CLIENT_IDENTIFIER": "cli-jwt"}
+	reg := runCLI(t, "", envs, "plex", "jwt", "register", "--key-file", key, "--clients-url", srv.ClientsURL())
+	if reg.code != 0 || !strings.Contains(reg.stdout, "registered") {
+		t.Fatalf("register: %+v", reg)
+	}
+	tok := runCLI(t, "", envs, "plex", "jwt", "token", "--key-file", key, "--clients-url", srv.ClientsURL())
+	if tok.code != 0 || strings.Count(strings.TrimSpace(tok.stdout), ".") != 2 || !strings.Contains(tok.stderr, "expires") {
+		t.Fatalf("token: %+v", tok)
+	}
+	j := runCLI(t, "", envs, "plex", "jwt", "token", "--key-file", key, "--json", "--clients-url", srv.ClientsURL())
+	if j.code != 0 || !strings.Contains(j.stdout, `"expiresAt"`) {
+		t.Fatalf("token --json: %+v", j)
+	}
+	if r := runCLI(t, "", envs, "plex", "jwt", "token", "--key-file", filepath.Join(t.TempDir(), "none.pem")); r.code != 2 {
+		t.Fatalf("missing key file: %+v", r)
+	}
+	srv.AssertNoViolations(t)
+}
+
+// A hostile server cannot rewrite the terminal, and no secret reaches stderr.
+func TestHostileServerTextIsStripped(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	srv.FailNext(1, plextest.Fault{Status: 401, ContentType: "application/json",
+		Body: `{"errors":[{"code":1001,"message":"\u001b[2J\u001b[HSigned in OK\u202e\u0007 ` + plextest.UserToken + `","status":401}]}`})
+	r := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.UserToken}, "plex", "user", "--plex-tv-url", srv.PlexTVURL())
+	if r.code != 1 || strings.ContainsAny(r.stderr, "\x1b\x07\u202e") || strings.Contains(r.stderr, plextest.UserToken[:6]) || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("%q", r.stderr)
+	}
+}
