@@ -1,13 +1,28 @@
-// Package plex is a client for Plex authentication: a transient token and
-// source connection information from a Plex Media Server, user details and
-// username/password sign-in (with two-factor codes) on plex.tv.
+// Package plex is a client for Plex authentication:
 //
-//	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"))
-//	acct, err := c.Authentication.PostUsersSignInData(ctx, plex.SignInRequest{Login: u, Password: p})
-//	if errors.Is(err, plex.ErrVerificationCodeRequired) { /* ask for the 2FA code, sign in again */ }
+//   - password-less sign-in with a PIN the user approves on plex.tv
+//     (CreatePin, Pin.AuthURL, WaitForPin): the app never sees a password;
+//   - username/password sign-in with two-factor codes (PostUsersSignInData);
+//   - the account behind a token, and whether the token is still good
+//     (GetUserDetails, ErrInvalidToken);
+//   - the servers an account reaches, each with its own access token
+//     (GetServerResources);
+//   - JWT device authentication: an Ed25519 device key traded for 7-day
+//     Plex JWTs, so no long-lived token sits on disk (DeviceKey,
+//     RegisterDeviceKey, ExchangeDeviceJWT, JWTSource);
+//   - a transient token and source connection information from a Plex Media
+//     Server.
 //
-// Tokens travel only in the X-Plex-Token header, never in query strings.
-// Requests go through the shared core in package sdk (retries, per-call
-// options, *sdk.APIError). For tests, sdk/plex/plextest is a spec-validated
-// fake Plex Media Server and plex.tv.
+// Sign in without a password:
+//
+//	c, err := plex.New(plex.WithClientIdentifier(installID), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}))
+//	pin, err := c.Authentication.CreatePin(ctx, true)
+//	fmt.Println("Approve at", pin.AuthURL(""))
+//	pin, err = c.Authentication.WaitForPin(ctx, pin, time.Second)
+//	token := pin.AuthToken
+//
+// Tokens travel only in the X-Plex-Token header, never in query strings,
+// and never print (fmt, slog). Requests go through the shared core (retries,
+// per-call options, *sdk.APIError). For tests, sdk/plex/plextest is a
+// spec-validated fake Plex Media Server, plex.tv and clients.plex.tv.
 package plex

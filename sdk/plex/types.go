@@ -182,6 +182,7 @@ func redact(v string) string {
 	return "REDACTED"
 }
 
+// String shows the SignInRequest with its secrets redacted.
 func (r SignInRequest) String() string {
 	return fmt.Sprintf("plex.SignInRequest{Login: %q, Password: %s, RememberMe: %v, VerificationCode: %s}",
 		r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode))
@@ -196,56 +197,93 @@ func (r SignInRequest) MarshalJSON() ([]byte, error) {
 	}{r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode)})
 }
 
+// String shows the TransientToken with its secrets redacted.
 func (t TransientToken) String() string {
 	return "plex.TransientToken{Token: " + redact(t.Token) + "}"
 }
 
+// String shows the SourceConnection with its secrets redacted.
 func (s SourceConnection) String() string {
 	return "plex.SourceConnection{Device: " + s.Device.String() + "}"
 }
 
+// String shows the Device with its secrets redacted.
 func (d Device) String() string {
 	return fmt.Sprintf("plex.Device{Name: %q, ClientIdentifier: %q, AccessToken: %s, Connections: %v}",
 		d.Name, d.ClientIdentifier, redact(d.AccessToken), d.Connections)
 }
 
+// String shows the UserPlexAccount with its secrets redacted.
 func (a UserPlexAccount) String() string {
 	return fmt.Sprintf("plex.UserPlexAccount{ID: %d, UUID: %q, Username: %q, Email: %q, AuthToken: %s}",
 		a.ID, a.UUID, a.Username, a.Email, redact(a.AuthToken))
 }
 
+// String shows the Pin with its secrets redacted.
 func (p Pin) String() string {
 	return fmt.Sprintf("plex.Pin{ID: %d, Code: %q, ClientIdentifier: %q, Product: %q, ExpiresAt: %s, AuthToken: %s}",
 		p.ID, p.Code, p.ClientIdentifier, p.Product, p.ExpiresAt.Format(time.RFC3339), redact(p.AuthToken))
 }
 
+// String shows the Resource with its secrets redacted.
 func (r Resource) String() string {
 	return fmt.Sprintf("plex.Resource{Name: %q, Product: %q, ClientIdentifier: %q, Provides: %q, Owned: %v, AccessToken: %s, Connections: %v}",
 		r.Name, r.Product, r.ClientIdentifier, r.Provides, r.Owned, redact(r.AccessToken), r.Connections)
 }
 
+// String shows the JWT with its secrets redacted.
 func (j JWT) String() string {
 	return "plex.JWT{Token: " + redact(j.Token) + ", ExpiresAt: " + j.ExpiresAt.Format(time.RFC3339) + "}"
 }
 
-// Format and LogValue: every type holding a secret prints its String for
-// every fmt verb (%#v included) and logs it through slog, so the secret
-// never shows. Value receivers cover values and pointers alike.
+// Every type holding a secret prints its String for every fmt verb (%#v
+// included) and logs it through slog, so the secret never shows. Value
+// receivers cover values and pointers alike.
 
-func (r SignInRequest) Format(f fmt.State, _ rune)    { _, _ = io.WriteString(f, r.String()) }
-func (t TransientToken) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, t.String()) }
+// Format prints String for every verb.
+func (r SignInRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// Format prints String for every verb.
+func (t TransientToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// Format prints String for every verb.
 func (s SourceConnection) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
-func (d Device) Format(f fmt.State, _ rune)           { _, _ = io.WriteString(f, d.String()) }
-func (a UserPlexAccount) Format(f fmt.State, _ rune)  { _, _ = io.WriteString(f, a.String()) }
-func (p Pin) Format(f fmt.State, _ rune)              { _, _ = io.WriteString(f, p.String()) }
-func (r Resource) Format(f fmt.State, _ rune)         { _, _ = io.WriteString(f, r.String()) }
-func (j JWT) Format(f fmt.State, _ rune)              { _, _ = io.WriteString(f, j.String()) }
 
-func (r SignInRequest) LogValue() slog.Value    { return slog.StringValue(r.String()) }
-func (t TransientToken) LogValue() slog.Value   { return slog.StringValue(t.String()) }
+// Format prints String for every verb.
+func (d Device) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, d.String()) }
+
+// Format prints String for every verb.
+func (a UserPlexAccount) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+
+// Format prints String for every verb.
+func (p Pin) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
+// Format prints String for every verb.
+func (r Resource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// Format prints String for every verb.
+func (j JWT) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, j.String()) }
+
+// LogValue logs String.
+func (r SignInRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// LogValue logs String.
+func (t TransientToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// LogValue logs String.
 func (s SourceConnection) LogValue() slog.Value { return slog.StringValue(s.String()) }
-func (d Device) LogValue() slog.Value           { return slog.StringValue(d.String()) }
-func (a UserPlexAccount) LogValue() slog.Value  { return slog.StringValue(a.String()) }
-func (p Pin) LogValue() slog.Value              { return slog.StringValue(p.String()) }
-func (r Resource) LogValue() slog.Value         { return slog.StringValue(r.String()) }
-func (j JWT) LogValue() slog.Value              { return slog.StringValue(j.String()) }
+
+// LogValue logs String.
+func (d Device) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
+// LogValue logs String.
+func (a UserPlexAccount) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+// LogValue logs String.
+func (p Pin) LogValue() slog.Value { return slog.StringValue(p.String()) }
+
+// LogValue logs String.
+func (r Resource) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// LogValue logs String.
+func (j JWT) LogValue() slog.Value { return slog.StringValue(j.String()) }

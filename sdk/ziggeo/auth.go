@@ -16,20 +16,29 @@ import (
 
 // Auth generates encrypted client auth tokens (the official SDKs' auth.generate).
 type Auth struct {
-	appToken string
-	block    cipher.Block // AES-256 key schedule, built once from the encryption key
-	modes    *sync.Pool   // CBC encrypters on block, reset with a new IV per token
+	block cipher.Block // AES-256 key schedule, built once from the encryption key
+	// tail is the plaintext's constant end up to the nonce:
+	// "application_token":"…","nonce":" — escaped once, not per token.
+	tail  []byte
+	state *sync.Pool // *encState, reused across tokens
 }
 
-// ivSetter is what the standard library's CBC encrypter offers to reuse
-// it: NewCBCEncrypter allocates 512 bytes per call.
+// encState is what one token's encryption reuses: the plaintext buffer and
+// a CBC encrypter whose IV is reset (NewCBCEncrypter allocates 512 bytes).
+type encState struct {
+	buf  []byte
+	mode cipher.BlockMode
+	iv   ivSetter // mode's SetIV, nil if the standard library stops offering it
+}
+
+// ivSetter is what the standard library's CBC encrypter offers to reuse it.
 type ivSetter interface{ SetIV([]byte) }
 
 func newAuth(appToken string, block cipher.Block) *Auth {
-	a := &Auth{appToken: appToken, block: block}
-	if block != nil {
-		a.modes = &sync.Pool{}
-	}
+	a := &Auth{block: block, state: &sync.Pool{}}
+	a.tail = append(a.tail, `"application_token":`...)
+	a.tail = appendJSONString(a.tail, []byte(appToken))
+	a.tail = append(a.tail, `,"nonce":"`...)
 	return a
 }
 
@@ -37,8 +46,6 @@ func newAuth(appToken string, block cipher.Block) *Auth {
 var ErrNoEncryptionKey = errors.New("ziggeo: no encryption key (use ziggeo.WithEncryptionKey)")
 
 var errWrongKey = errors.New("ziggeo.DecryptToken: wrong encryption key or damaged token")
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Generate returns an encrypted client auth token carrying p's set fields,
 // the application token and a nonce, as Ziggeo's official SDKs make it.
@@ -57,40 +64,34 @@ func (a *Auth) Generate(p AuthTokenParams) (string, error) {
 	var nonce [40]byte
 	n := strconv.AppendInt(nonce[:0], time.Now().UnixMilli(), 10)
 	n = strconv.AppendUint(n, mrand.Uint64N(1e9), 10)
-	return a.encrypt(p, string(n), iv), nil
+	return a.encrypt(p, n, iv), nil
 }
 
 // encrypt is Generate with the randomness given: iv is the 16 ASCII hex
 // characters used as the IV bytes.
-func (a *Auth) encrypt(p AuthTokenParams, nonce string, iv [16]byte) string {
-	bp := bufPool.Get().(*[]byte)
-	buf := p.appendPlaintext((*bp)[:0], a.appToken, nonce)
+func (a *Auth) encrypt(p AuthTokenParams, nonce []byte, iv [16]byte) string {
+	st, _ := a.state.Get().(*encState)
+	if st == nil {
+		st = &encState{buf: make([]byte, 0, 512), mode: cipher.NewCBCEncrypter(a.block, iv[:])}
+		st.iv, _ = st.mode.(ivSetter)
+	} else {
+		st.iv.SetIV(iv[:])
+	}
+	buf := p.appendFields(append(st.buf[:0], '{'))
+	buf = append(append(append(buf, a.tail...), nonce...), `"}`...)
 	pad := aes.BlockSize - len(buf)%aes.BlockSize
 	for range pad {
 		buf = append(buf, byte(pad))
 	}
-	m := a.cbc(iv[:])
-	m.CryptBlocks(buf, buf)
-	if _, ok := m.(ivSetter); ok {
-		a.modes.Put(m)
-	}
+	st.mode.CryptBlocks(buf, buf)
 	out := make([]byte, 16+hex.EncodedLen(len(buf)))
 	copy(out, iv[:])
 	hex.Encode(out[16:], buf)
-	*bp = buf
-	bufPool.Put(bp)
-	return string(out)
-}
-
-// cbc returns a CBC encrypter for iv, reusing a pooled one when the
-// standard library lets its IV be reset.
-// Only encrypters that can be reset are put back (by encrypt).
-func (a *Auth) cbc(iv []byte) cipher.BlockMode {
-	if m, ok := a.modes.Get().(cipher.BlockMode); ok {
-		m.(ivSetter).SetIV(iv)
-		return m
+	st.buf = buf
+	if st.iv != nil {
+		a.state.Put(st)
 	}
-	return cipher.NewCBCEncrypter(a.block, iv)
+	return string(out)
 }
 
 // DecryptToken decrypts a client auth token made by Generate or any

@@ -119,7 +119,7 @@ func TestVectorsEncryptByteIdentical(t *testing.T) {
 		}
 		var iv [16]byte
 		copy(iv[:], v.IV)
-		got := c.Auth.encrypt(paramsFromOptions(t, v.Options), nonce.Nonce, iv)
+		got := c.Auth.encrypt(paramsFromOptions(t, v.Options), []byte(nonce.Nonce), iv)
 		if got != v.Token {
 			t.Errorf("%s:\n got  %s\n want %s\n plaintext %s", v.Name, got, v.Token, independentDecrypt(t, v.EncryptionKey, got))
 		}

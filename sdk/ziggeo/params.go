@@ -35,13 +35,13 @@ func Bool(v bool) *bool { return &v }
 func Int64(v int64) *int64 { return &v }
 
 func (p AuthTokenParams) validate() error {
-	for _, f := range []struct {
-		name string
-		v    *int64
-	}{{"ExpirationDate", p.ExpirationDate}, {"UsageExpirationTime", p.UsageExpirationTime}, {"SessionLimit", p.SessionLimit}} {
-		if f.v != nil && *f.v < 0 {
-			return fmt.Errorf("AuthTokenParams.%s %w", f.name, errNegative)
-		}
+	switch {
+	case p.ExpirationDate != nil && *p.ExpirationDate < 0:
+		return fmt.Errorf("AuthTokenParams.ExpirationDate %w", errNegative)
+	case p.UsageExpirationTime != nil && *p.UsageExpirationTime < 0:
+		return fmt.Errorf("AuthTokenParams.UsageExpirationTime %w", errNegative)
+	case p.SessionLimit != nil && *p.SessionLimit < 0:
+		return fmt.Errorf("AuthTokenParams.SessionLimit %w", errNegative)
 	}
 	return nil
 }
@@ -68,7 +68,11 @@ func (p AuthTokenParams) form() (ziggeoapi.AuthTokenParams, error) {
 // appendJSON writes the grants as the official SDKs' demos do:
 // {"read":{"all":true},"create":{"session_owned":true}} (set actions and
 // true scopes only, in read/create/update/destroy order).
-func (g *Grants) appendJSON(b []byte) []byte {
+func (g *Grants) appendJSON(b []byte) []byte { return g.appendJSONQuoted(b, `"`) }
+
+// appendJSONQuoted writes the grants with q as the quote: `\"` writes them
+// already escaped for a JSON string (the token plaintext), in one pass.
+func (g *Grants) appendJSONQuoted(b []byte, q string) []byte {
 	b = append(b, '{')
 	first := true
 	for _, a := range [...]struct {
@@ -82,15 +86,18 @@ func (g *Grants) appendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, '"')
+		b = append(b, q...)
 		b = append(b, a.name...)
-		b = append(b, `":`...)
-		b = a.grant.appendJSON(b)
+		b = append(b, q...)
+		b = append(b, ':')
+		b = a.grant.appendJSONQuoted(b, q)
 	}
 	return append(b, '}')
 }
 
-func (g *Grant) appendJSON(b []byte) []byte {
+func (g *Grant) appendJSON(b []byte) []byte { return g.appendJSONQuoted(b, `"`) }
+
+func (g *Grant) appendJSONQuoted(b []byte, q string) []byte {
 	b = append(b, '{')
 	first := true
 	for _, s := range [...]struct {
@@ -104,9 +111,10 @@ func (g *Grant) appendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, '"')
+		b = append(b, q...)
 		b = append(b, s.name...)
-		b = append(b, `":true`...)
+		b = append(b, q...)
+		b = append(b, `:true`...)
 	}
 	return append(b, '}')
 }
@@ -114,23 +122,27 @@ func (g *Grant) appendJSON(b []byte) []byte {
 // appendPlaintext writes the token plaintext: the set fields (grants as a
 // JSON string), then application_token and nonce. ASCII-only.
 func (p AuthTokenParams) appendPlaintext(b []byte, appToken, nonce string) []byte {
-	b = append(b, '{')
-	if p.Grants != nil {
-		var tmp [128]byte
-		b = append(b, `"grants":`...)
-		b = appendJSONString(b, p.Grants.appendJSON(tmp[:0]))
-		b = append(b, ',')
-	}
-	b = appendIntField(b, "session_limit", p.SessionLimit)
-	b = appendIntField(b, "expiration_date", p.ExpirationDate)
-	b = appendIntField(b, "usage_expiration_time", p.UsageExpirationTime)
-	b = appendBoolField(b, "hidden", p.Hidden)
-	b = appendBoolField(b, "volatile", p.Volatile)
+	b = p.appendFields(append(b, '{'))
 	b = append(b, `"application_token":`...)
 	b = appendJSONString(b, []byte(appToken))
 	b = append(b, `,"nonce":"`...)
 	b = append(b, nonce...)
 	return append(b, `"}`...)
+}
+
+// appendFields writes the set fields, each followed by a comma, in the
+// order the official SDKs' plaintexts have them.
+func (p AuthTokenParams) appendFields(b []byte) []byte {
+	if p.Grants != nil {
+		b = append(b, `"grants":"`...)
+		b = p.Grants.appendJSONQuoted(b, `\"`)
+		b = append(b, `",`...)
+	}
+	b = appendIntField(b, "session_limit", p.SessionLimit)
+	b = appendIntField(b, "expiration_date", p.ExpirationDate)
+	b = appendIntField(b, "usage_expiration_time", p.UsageExpirationTime)
+	b = appendBoolField(b, "hidden", p.Hidden)
+	return appendBoolField(b, "volatile", p.Volatile)
 }
 
 func appendIntField(b []byte, name string, v *int64) []byte {
@@ -163,6 +175,15 @@ const hexDigits = "0123456789abcdef"
 func appendJSONString(b []byte, s []byte) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Copy runs of plain ASCII in one append: the common case.
+		start := i
+		for i < len(s) && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\' {
+			i++
+		}
+		b = append(b, s[start:i]...)
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < 0x80 {
 			switch {
@@ -178,10 +199,8 @@ func appendJSONString(b []byte, s []byte) []byte {
 				b = append(b, '\\', 'b')
 			case c == '\f':
 				b = append(b, '\\', 'f')
-			case c < 0x20:
-				b = appendU(b, rune(c))
 			default:
-				b = append(b, c)
+				b = appendU(b, rune(c))
 			}
 			i++
 			continue
