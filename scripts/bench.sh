@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-6}
 out=$(mktemp)
-go test -run '^$' -bench . -benchmem -count "$count" ./sdk/... | tee "$out" | grep -E '^(Benchmark|ok|FAIL)' >&2
+go test -run '^$' -bench . -benchmem -count "$count" ./internal/core/ ./sdk/... | tee "$out" | grep -E '^(Benchmark|ok|FAIL)' >&2
 awk '
 /^Benchmark/ {
 	name=$1; sub(/-[0-9]+$/, "", name)

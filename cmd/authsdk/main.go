@@ -245,14 +245,6 @@ func printHelp(w io.Writer, c *command) {
 	}
 }
 
-// orEnv returns v, or the environment variable when v is empty.
-func orEnv(e *env, v, name string) string {
-	if v != "" {
-		return v
-	}
-	return e.getenv(name)
-}
-
 // printJSON writes v as indented JSON with control and bidi characters
 // escaped (json.Marshal leaves U+202E and DEL raw), so server text cannot
 // rewrite the terminal.

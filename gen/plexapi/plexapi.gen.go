@@ -301,17 +301,12 @@ type TransientTokenResponse struct {
 // TransientTokenType defines model for TransientTokenType.
 type TransientTokenType string
 
-// UserPlexAccount A plex.tv account. Unknown fields are tolerated.
+// UserPlexAccount A plex.tv account. Unknown fields are tolerated (adsConsentSetAt and
+// adsConsentReminderAt, of no known shape, among them).
 type UserPlexAccount struct {
-	AdsConsent *bool `json:"adsConsent,omitempty"`
-
-	// AdsConsentReminderAt Unknown shape (date-time text or Unix time); kept as raw JSON.
-	AdsConsentReminderAt interface{} `json:"adsConsentReminderAt,omitempty"`
-
-	// AdsConsentSetAt Unknown shape (date-time text or Unix time); kept as raw JSON.
-	AdsConsentSetAt    interface{} `json:"adsConsentSetAt,omitempty"`
-	Anonymous          *bool       `json:"anonymous,omitempty"`
-	AttributionPartner *string     `json:"attributionPartner,omitempty"`
+	AdsConsent         *bool   `json:"adsConsent,omitempty"`
+	Anonymous          *bool   `json:"anonymous,omitempty"`
+	AttributionPartner *string `json:"attributionPartner,omitempty"`
 
 	// AuthToken The account token (a secret).
 	AuthToken            string    `json:"authToken"`
@@ -1648,6 +1643,8 @@ type GetPlexPublicKeysResponse struct {
 	JSON200 *struct {
 		Keys []JWK `json:"keys"`
 	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1655,6 +1652,11 @@ func (r GetPlexPublicKeysResponse) GetJSON200() *struct {
 	Keys []JWK `json:"keys"`
 } {
 	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPlexPublicKeysResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -2517,6 +2519,13 @@ func ParseGetPlexPublicKeysResponse(rsp *http.Response) (*GetPlexPublicKeysRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

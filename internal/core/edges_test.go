@@ -49,7 +49,9 @@ func TestRedirectNeverCarriesABodyToAnotherOrigin(t *testing.T) {
 	// Same origin: followed, body replayed.
 	var got atomic.Value
 	mux := http.NewServeMux()
-	mux.HandleFunc("/op", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/moved", 307) })
+	mux.HandleFunc("/op", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/moved", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		got.Store(string(b))
@@ -63,7 +65,7 @@ func TestRedirectNeverCarriesABodyToAnotherOrigin(t *testing.T) {
 	// https → http on the same host name is another origin.
 	reached, plain := counting(t, ok)
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, plain.URL+"/op", 307)
+		http.Redirect(w, r, plain.URL+"/op", http.StatusTemporaryRedirect)
 	}))
 	defer tlsSrv.Close()
 	c := newCore(t, Config{HTTPClient: tlsSrv.Client()})

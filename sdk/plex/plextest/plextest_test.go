@@ -63,6 +63,7 @@ func TestSpecAndFixturesValidate(t *testing.T) {
 		"get_source_connection_information.200.json": {"GET", "/security/resources", 200},
 		"get_user_details.200.json":                  {"GET", "/user", 200},
 		"post_users_sign_in_data.201.json":           {"POST", "/users/signin", 201},
+		"get_server_resources.200.json":              {"GET", "/resources", 200},
 		"error.400.json":                             {"GET", "/user", 400},
 		"error.401.json":                             {"POST", "/users/signin", 401},
 	} {
