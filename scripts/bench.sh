@@ -22,7 +22,7 @@ END {
 	for (i=1;i<=n;i++) {
 		name=sorted[i]; split(name, parts, "/"); group=parts[1]
 		m=median(ns[name]); a=median(al[name])
-		if (name ~ /baseline/) { base[group]=m; basea[group]=a; printf "%-62s %12.0f %8d %10s %12s\n", name, m, a, "1.00", "" }
+		if (name ~ /baseline|floor/) { base[group]=m; basea[group]=a; printf "%-62s %12.0f %8d %10s %12s\n", name, m, a, "1.00", "" }
 		else if (group in base) printf "%-62s %12.0f %8d %10.2f %+12d\n", name, m, a, m/base[group], a-basea[group]
 		else printf "%-62s %12.0f %8d\n", name, m, a
 	}

@@ -90,8 +90,8 @@ type Sender func(ctx context.Context, server string, doer HTTPDoer) (*http.Respo
 // call); path values (a Ziggeo auth token) shown with at most 4
 // characters; and Refresh, for a request that must not be sent twice.
 type CallInfo struct {
-	Values     []string
-	PathValues []string
+	Secrets   [2]string // "" = unused; an array, so a CallInfo costs no allocation
+	PathValue string
 	// Refresh, when set, makes a new request body for every attempt after
 	// the first (a device JWT carries a single-use nonce). Its error ends
 	// the call as it is.
@@ -249,7 +249,10 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 	if ctx == nil {
 		return nil, fmt.Errorf("%s: nil context", op.Name)
 	}
-	cl := &call{core: c, op: op, policy: c.policy, sec: sec}
+	cl := &call{core: c, op: op, policy: c.policy}
+	if sec != nil {
+		cl.sec = *sec
+	}
 	if len(opts) > 0 {
 		o := callopts.Resolve(opts)
 		if rc, ok := o.Retry.(*sdk.RetryConfig); ok {
@@ -299,7 +302,7 @@ type call struct {
 	core     *Core
 	op       *Operation
 	policy   *policy
-	sec      *CallInfo
+	sec      CallInfo
 	callSc   *scrubber // built from sec on first use (error and log paths only)
 	into     **http.Response
 	rsp      *http.Response
@@ -310,17 +313,12 @@ type call struct {
 // scrub removes the client's and this call's secrets from s.
 func (c *call) scrub(s string) string {
 	s = c.core.scrubber.scrub(s)
-	if c.sec == nil {
-		return s
-	}
 	if c.callSc == nil {
 		c.callSc = &scrubber{}
-		for _, v := range c.sec.Values {
+		for _, v := range c.sec.Secrets {
 			c.callSc.add(v, false)
 		}
-		for _, v := range c.sec.PathValues {
-			c.callSc.add(v, true)
-		}
+		c.callSc.add(c.sec.PathValue, true)
 	}
 	return c.callSc.scrub(s)
 }
@@ -338,7 +336,7 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		c.attempts = attempt
 		r := req
-		if attempt > 1 && c.sec != nil && c.sec.Refresh != nil {
+		if attempt > 1 && c.sec.Refresh != nil {
 			b, err := c.sec.Refresh(ctx)
 			if err != nil {
 				return nil, &refreshError{err}

@@ -138,7 +138,7 @@ func TestScrubberCoversDerivedFormsAndCallSecrets(t *testing.T) {
 	}
 	_, srvURL := serve(t, echo)
 	c := newCore(t, Config{Secrets: []string{"app:" + testSecret}})
-	sec := &CallInfo{Values: []string{password, code}, PathValues: []string{pathTok}}
+	sec := &CallInfo{Secrets: [2]string{password, code}, PathValue: pathTok}
 	_, err := Invoke[payload](context.Background(), c, opIdem, srvURL, nil, sec, sendGET)
 	var api *sdk.APIError
 	if !errors.As(err, &api) {

@@ -91,7 +91,7 @@ func (a *Authentication) GetUserDetails(ctx context.Context, xPlexToken string, 
 	if err := checkToken(&opUser, xPlexToken); err != nil {
 		return nil, err
 	}
-	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.plexTV, opts, &core.CallInfo{Values: []string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetUserDetails(ctx, a.headers(xPlexToken))
 	})
 	if err == nil && acct.ID == 0 && acct.UUID == "" && acct.Username == "" {
@@ -121,7 +121,7 @@ func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequ
 		form.VerificationCode = &req.VerificationCode
 	}
 	params := &plexapi.PostUsersSignInDataParams{XPlexClientIdentifier: a.clientID}
-	sec := &core.CallInfo{Values: []string{req.Password, req.VerificationCode}}
+	sec := &core.CallInfo{Secrets: [2]string{req.Password, req.VerificationCode}}
 	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.setFixed)
 	})

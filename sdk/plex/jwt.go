@@ -197,7 +197,7 @@ func (a *Authentication) RegisterDeviceKey(ctx context.Context, xPlexToken strin
 		Kty: plexapi.JWKKty(jwk.Kty), Crv: plexapi.JWKCrv(jwk.Crv), X: jwk.X, Use: &jwk.Use, Alg: &jwk.Alg, Kid: &jwk.Kid,
 	}}
 	params := &plexapi.RegisterDeviceKeyParams{XPlexClientIdentifier: a.clientID}
-	err := core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.clients, opts, &core.CallInfo{Values: []string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	err := core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.clients, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).RegisterDeviceKey(ctx, params, body, a.headers(xPlexToken))
 	})
 	var api *sdk.APIError

@@ -87,7 +87,7 @@ func (a *AuthTokens) authorize(_ context.Context, req *http.Request) error {
 // pathSecret marks an auth token in the URL path as a credential: errors
 // and logs show at most its first 4 characters.
 func pathSecret(tokenOrKey string) *core.CallInfo {
-	return &core.CallInfo{PathValues: []string{tokenOrKey}}
+	return &core.CallInfo{PathValue: tokenOrKey}
 }
 
 // tokenResult turns a 2xx without a token (null, {}) into an error: the

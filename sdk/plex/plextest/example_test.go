@@ -1,0 +1,121 @@
+package plextest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/authsdk/authsdk/sdk/plex"
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+)
+
+// These examples mirror README.md's Plex snippets line for line
+// (internal/readme checks it; the mirror may add the server-URL options that
+// aim the client at the fake).
+
+func Example_readmePin() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	installID := "my-app-install-id"
+	go func() { // the user, approving on plex.tv
+		for len(srv.PendingPins()) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		_ = srv.ApprovePin(srv.PendingPins()[0], plextest.UserToken)
+	}()
+
+	c, err := plex.New(plex.WithClientIdentifier(installID), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}), plex.WithPlexTVURL(srv.PlexTVURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pin, err := c.Authentication.CreatePin(ctx, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, "Approve at", pin.AuthURL(""))        // or show a QR code of it
+	pin, err = c.Authentication.WaitForPin(ctx, pin, time.Second) // until approved or expired
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, plex.ErrPinExpired) when nobody approved in time
+	}
+	acct, err := c.Authentication.GetUserDetails(ctx, pin.AuthToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(acct.Username)
+	// Output: Username
+}
+
+func Example_readmeSignIn() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	installID, login, password := "my-app-install-id", plextest.TwoFactorLogin, plextest.Password
+	askUser := func() string { return plextest.VerificationCode }
+	srv.SetResources(plextest.TwoFactorToken, []plex.Resource{{Name: "solo", Provides: "server", AccessToken: "t"}})
+
+	c, err := plex.New(plex.WithClientIdentifier(installID), plex.WithPlexTVURL(srv.PlexTVURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	req := plex.SignInRequest{Login: login, Password: password}
+	acct, err := c.Authentication.PostUsersSignInData(ctx, req)
+	if errors.Is(err, plex.ErrVerificationCodeRequired) {
+		req.VerificationCode = askUser()
+		acct, err = c.Authentication.PostUsersSignInData(ctx, req)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	servers, err := c.Authentication.GetServerResources(ctx, acct.AuthToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range servers {
+		fmt.Println(s.Name, len(s.Connections)) // s.AccessToken talks to that server
+	}
+	fmt.Println(acct) // tokens never print
+	// Output:
+	// solo 0
+	// plex.UserPlexAccount{ID: 13692262, UUID: "dae343c1f45beb4f", Username: "2fa", Email: "2fa@example.com", AuthToken: REDACTED}
+}
+
+func Example_readmeJWT() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	token := plextest.UserToken // once, from a PIN sign-in
+	keyFile := filepath.Join(os.TempDir(), fmt.Sprintf("plex-device-%d.pem", time.Now().UnixNano()))
+	defer os.Remove(keyFile)
+
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientsURL(srv.ClientsURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := plex.NewDeviceKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	pemBytes, err := key.MarshalPEM()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Authentication.RegisterDeviceKey(ctx, token, key); err != nil {
+		log.Fatal(err)
+	}
+	// From now on only the key is kept; tokens come and go.
+	src := c.Authentication.NewJWTSource(key)
+	jwt, err := src.Token(ctx) // cached; refreshed when less than a day is left
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(time.Until(jwt.ExpiresAt) > 6*24*time.Hour) // use jwt.Token as X-Plex-Token
+	// Output: true
+}
