@@ -151,7 +151,7 @@ func TestSecretsCensus(t *testing.T) {
 		}
 		// Values holding secrets, through every channel.
 		req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
-		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key} {
+		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key, *key} {
 			var b bytes.Buffer
 			slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
 			slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)
