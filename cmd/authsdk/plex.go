@@ -92,6 +92,24 @@ func (f *plexFlags) needToken(e *env, c *command) (string, error) {
 	return tok, nil
 }
 
+// tokenClient is needToken then client. For a Plex Media Server command
+// (pms) it also wants --server-url, and the token goes to that server.
+func (f *plexFlags) tokenClient(e *env, c *command, pms bool) (*plex.Client, string, error) {
+	tok, err := f.needToken(e, c)
+	if err != nil {
+		return nil, "", err
+	}
+	access := ""
+	if pms {
+		if !f.serverURL.set {
+			return nil, "", usagef("%sneed --server-url of the Plex Media Server", at(c))
+		}
+		access = tok
+	}
+	pc, err := f.client(e, access)
+	return pc, tok, err
+}
+
 func (f *plexFlags) needClientID(e *env, c *command) error {
 	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
 		return usagef("%sneed --client-identifier or PLEX_CLIENT_IDENTIFIER (a stable id of this installation)", at(c))
@@ -275,11 +293,7 @@ func plexUserCommand() *command {
 	return plexLeaf("plex user", "show the account a token belongs to (and whether the token is still good)",
 		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex user --json",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			tok, err := f.needToken(e, c)
-			if err != nil {
-				return err
-			}
-			pc, err := f.client(e, "")
+			pc, tok, err := f.tokenClient(e, c, false)
 			if err != nil {
 				return err
 			}
@@ -302,11 +316,7 @@ func plexServersCommand() *command {
 	return plexLeaf("plex servers", "list the servers the account reaches and their connections",
 		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex servers --show-tokens",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			tok, err := f.needToken(e, c)
-			if err != nil {
-				return err
-			}
-			pc, err := f.client(e, "")
+			pc, tok, err := f.tokenClient(e, c, false)
 			if err != nil {
 				return err
 			}
@@ -373,14 +383,7 @@ func plexTransientCommand() *command {
 	return plexLeaf("plex transient-token", "get a short-lived token from a Plex Media Server",
 		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex transient-token --server-url https://10.0.0.5:32400",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			tok, err := f.needToken(e, c)
-			if err != nil {
-				return err
-			}
-			if !f.serverURL.set {
-				return usagef("%sneed --server-url of the Plex Media Server", at(c))
-			}
-			pc, err := f.client(e, tok)
+			pc, _, err := f.tokenClient(e, c, true)
 			if err != nil {
 				return err
 			}
@@ -400,17 +403,10 @@ func plexSourcesCommand() *command {
 	return plexLeaf("plex sources", "show how a Plex Media Server reaches a source",
 		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex sources --server-url https://10.0.0.5:32400 --source server://ID",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			tok, err := f.needToken(e, c)
-			if err != nil {
-				return err
-			}
-			switch {
-			case !f.serverURL.set:
-				return usagef("%sneed --server-url of the Plex Media Server", at(c))
-			case strings.TrimSpace(f.source) == "":
+			if strings.TrimSpace(f.source) == "" {
 				return usagef("%sneed --source", at(c))
 			}
-			pc, err := f.client(e, tok)
+			pc, _, err := f.tokenClient(e, c, true)
 			if err != nil {
 				return err
 			}
@@ -492,14 +488,10 @@ func plexJWTRegisterCommand() *command {
 			if err != nil {
 				return err
 			}
-			tok, err := f.needToken(e, c)
-			if err != nil {
-				return err
-			}
 			if err := f.needClientID(e, c); err != nil {
 				return err
 			}
-			pc, err := f.client(e, "")
+			pc, tok, err := f.tokenClient(e, c, false)
 			if err != nil {
 				return err
 			}

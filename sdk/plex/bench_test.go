@@ -10,11 +10,10 @@ import (
 	"github.com/authsdk/authsdk/sdk/plex"
 )
 
-// BenchmarkGetUserDetails compares the SDK with raw net/http +
-// encoding/json decoding into the same type, on the realistic fixture over
-// loopback.
-func BenchmarkGetUserDetails(b *testing.B) {
-	body, err := os.ReadFile("testdata/get_user_details.200.json")
+// benchAgainstRaw runs one SDK call beside raw net/http + encoding/json
+// decoding the same fixture into the same type, over loopback.
+func benchAgainstRaw[T any](b *testing.B, fixture, path, name string, call func(context.Context, *plex.Client) (T, error), valid func(T) bool) {
+	body, err := os.ReadFile("testdata/" + fixture)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,75 +23,48 @@ func BenchmarkGetUserDetails(b *testing.B) {
 		hc := &http.Client{}
 		b.ReportAllocs()
 		for b.Loop() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/user", nil)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
 			req.Header.Set("Accept", "application/json")
 			req.Header.Set("X-Plex-Token", "tok")
 			rsp, err := hc.Do(req)
 			if err != nil {
 				b.Fatal(err)
 			}
-			var u plex.UserPlexAccount
-			err = json.NewDecoder(rsp.Body).Decode(&u)
+			var v T
+			err = json.NewDecoder(rsp.Body).Decode(&v)
 			rsp.Body.Close()
-			if err != nil || u.ID == 0 {
+			if err != nil || !valid(v) {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("plex.GetUserDetails", func(b *testing.B) {
+	b.Run(name, func(b *testing.B) {
 		c, err := plex.New(plex.WithPlexTVURL(url))
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			u, err := c.Authentication.GetUserDetails(ctx, "tok")
-			if err != nil || u.ID == 0 {
+			v, err := call(ctx, c)
+			if err != nil || !valid(v) {
 				b.Fatal(err)
 			}
 		}
 	})
 }
 
-// BenchmarkGetServerResources compares the SDK with raw net/http +
-// encoding/json on a realistic answer (3 servers and a player).
+// BenchmarkGetUserDetails: the realistic account fixture.
+func BenchmarkGetUserDetails(b *testing.B) {
+	benchAgainstRaw(b, "get_user_details.200.json", "/user", "plex.GetUserDetails",
+		func(ctx context.Context, c *plex.Client) (*plex.UserPlexAccount, error) {
+			return c.Authentication.GetUserDetails(ctx, "tok")
+		}, func(u *plex.UserPlexAccount) bool { return u != nil && u.ID != 0 })
+}
+
+// BenchmarkGetServerResources: a realistic answer (3 servers and a player).
 func BenchmarkGetServerResources(b *testing.B) {
-	body, err := os.ReadFile("testdata/get_server_resources.200.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	url := serveBody(b, 200, "application/json", body)
-	ctx := context.Background()
-	b.Run("baseline=net/http+encoding/json", func(b *testing.B) {
-		hc := &http.Client{}
-		b.ReportAllocs()
-		for b.Loop() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/resources?includeHttps=1&includeRelay=1&includeIPv6=1", nil)
-			req.Header.Set("Accept", "application/json")
-			req.Header.Set("X-Plex-Token", "tok")
-			rsp, err := hc.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var rs []plex.Resource
-			err = json.NewDecoder(rsp.Body).Decode(&rs)
-			rsp.Body.Close()
-			if err != nil || len(rs) != 4 {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("plex.GetServerResources", func(b *testing.B) {
-		c, err := plex.New(plex.WithPlexTVURL(url))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			rs, err := c.Authentication.GetServerResources(ctx, "tok")
-			if err != nil || len(rs) != 4 {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchAgainstRaw(b, "get_server_resources.200.json", "/resources?includeHttps=1&includeRelay=1&includeIPv6=1", "plex.GetServerResources",
+		func(ctx context.Context, c *plex.Client) ([]plex.Resource, error) {
+			return c.Authentication.GetServerResources(ctx, "tok")
+		}, func(rs []plex.Resource) bool { return len(rs) == 4 })
 }
