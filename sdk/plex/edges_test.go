@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
@@ -100,5 +101,28 @@ func TestControlCharactersRefusedBeforeSending(t *testing.T) {
 	c, _ := plex.New(plex.WithPlexTVURL("http://127.0.0.1:1"))
 	if _, err := c.Authentication.GetUserDetails(context.Background(), "tok\x00"); err == nil || strings.Contains(err.Error(), "tok\x00") {
 		t.Fatalf("per-call token: %v", err)
+	}
+}
+
+func TestGetPinExpiredByItsOwnAnswer(t *testing.T) {
+	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	for _, body := range []string{
+		`{"id":7,"code":"abcd","expiresIn":0,"authToken":null}`,
+		`{"id":7,"code":"abcd","expiresAt":"` + past + `","authToken":null}`,
+	} {
+		u := answer(t, 200, "application/json", body)
+		c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
+		if _, err := c.Authentication.GetPin(context.Background(), 7); !errors.Is(err, plex.ErrPinExpired) {
+			t.Errorf("%s: %v", body, err)
+		}
+		if _, err := c.Authentication.WaitForPin(context.Background(), &plex.Pin{ID: 7}, time.Millisecond); !errors.Is(err, plex.ErrPinExpired) {
+			t.Errorf("wait, %s: %v", body, err)
+		}
+	}
+	// Approved just before expiry: the token wins.
+	u := answer(t, 200, "application/json", `{"id":7,"code":"abcd","expiresIn":0,"authToken":"tok-approved"}`)
+	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
+	if p, err := c.Authentication.GetPin(context.Background(), 7); err != nil || p.AuthToken != "tok-approved" {
+		t.Fatalf("%v %v", p, err)
 	}
 }

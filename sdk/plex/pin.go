@@ -99,8 +99,9 @@ func (a *Authentication) GetPin(ctx context.Context, id int64, opts ...sdk.CallO
 	if w.ID == 0 && w.Code == "" {
 		return nil, core.Incomplete(&opGetPin, "PIN")
 	}
-	p, expired := w.pin(time.Now())
-	if p.AuthToken == "" && expired {
+	now := time.Now()
+	p, expired := w.pin(now)
+	if p.AuthToken == "" && (expired || !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt)) {
 		return nil, fmt.Errorf("%s: PIN %d: %w", opGetPin.Name, id, ErrPinExpired)
 	}
 	return p, nil
@@ -180,16 +181,20 @@ func (p *Pin) AuthURL(forwardURL string) string {
 	var b strings.Builder
 	b.WriteString(AuthAppURL)
 	b.WriteString("#?clientID=")
-	b.WriteString(url.QueryEscape(p.ClientIdentifier))
+	b.WriteString(fragmentEscape(p.ClientIdentifier))
 	b.WriteString("&code=")
-	b.WriteString(url.QueryEscape(p.Code))
+	b.WriteString(fragmentEscape(p.Code))
 	if p.Product != "" {
 		b.WriteString("&context%5Bdevice%5D%5Bproduct%5D=")
-		b.WriteString(url.QueryEscape(p.Product))
+		b.WriteString(fragmentEscape(p.Product))
 	}
 	if forwardURL != "" {
 		b.WriteString("&forwardUrl=")
-		b.WriteString(url.QueryEscape(forwardURL))
+		b.WriteString(fragmentEscape(forwardURL))
 	}
 	return b.String()
 }
+
+// fragmentEscape percent-encodes a value, a space as %20: "+" means a space
+// only to some parsers of a fragment.
+func fragmentEscape(v string) string { return strings.ReplaceAll(url.QueryEscape(v), "+", "%20") }

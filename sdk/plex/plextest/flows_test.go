@@ -175,7 +175,7 @@ func TestCreatePinIsRetriedOnlyWhenNotProcessed(t *testing.T) {
 func TestAuthURL(t *testing.T) {
 	p := &plex.Pin{ClientIdentifier: "id with space&x", Code: "abc", Product: "My App/2"}
 	got := p.AuthURL("")
-	want := "https://app.plex.tv/auth#?clientID=id+with+space%26x&code=abc&context%5Bdevice%5D%5Bproduct%5D=My+App%2F2"
+	want := "https://app.plex.tv/auth#?clientID=id%20with%20space%26x&code=abc&context%5Bdevice%5D%5Bproduct%5D=My%20App%2F2"
 	if got != want {
 		t.Fatalf("AuthURL = %s\nwant      %s", got, want)
 	}

@@ -526,7 +526,7 @@ func (s *Server) pinJSON(p *pin) map[string]any {
 		"id": p.id, "code": p.code, "product": p.product, "trusted": false,
 		"qr": "https://plex.tv/api/v2/pins/qr/" + p.code, "clientIdentifier": p.clientID,
 		"location": map[string]any{"code": "US"}, "expiresIn": left,
-		"createdAt": p.createdAt.UTC().Format(time.RFC3339), "expiresAt": p.expires.UTC().Format(time.RFC3339),
+		"createdAt": p.createdAt.UTC().Format(time.RFC3339Nano), "expiresAt": p.expires.UTC().Format(time.RFC3339Nano),
 		"authToken": token, "newRegistration": nil,
 	}
 }
