@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
@@ -215,4 +217,33 @@ func TestFlagsAfterArgumentsAndNoSilentLoss(t *testing.T) {
 		t.Fatalf("bad server URL: %+v", u)
 	}
 	srv.AssertNoViolations(t)
+}
+
+// ptyOutput collects what a running command writes (a terminal, a pipe).
+type ptyOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (p *ptyOutput) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.Write(b)
+}
+
+func (p *ptyOutput) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.String()
+}
+
+func (p *ptyOutput) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in %q", s, p.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

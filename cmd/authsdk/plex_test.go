@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +124,26 @@ func TestHostileServerTextIsStripped(t *testing.T) {
 	r := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.UserToken}, "plex", "user", "--plex-tv-url", srv.PlexTVURL())
 	if r.code != 1 || strings.ContainsAny(r.stderr, "\x1b\x07\u202e") || strings.Contains(r.stderr, plextest.UserToken[:6]) || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("%q", r.stderr)
+	}
+}
+
+// Ctrl-C while plex login waits for approval ends it with 130 at once.
+func TestPlexLoginInterrupted(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	cmd := exec.Command(binary, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=cli-interrupt"}
+	var stderr ptyOutput
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stderr.waitFor(t, "Waiting for approval")
+	start := time.Now()
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %v: %v; stderr %q", time.Since(start), err, stderr.String())
 	}
 }

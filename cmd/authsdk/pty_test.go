@@ -3,13 +3,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,35 +17,6 @@ import (
 
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 )
-
-// ptyOutput collects what the command writes to its terminal.
-type ptyOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (p *ptyOutput) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.buf.Write(b)
-}
-
-func (p *ptyOutput) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.buf.String()
-}
-
-func (p *ptyOutput) waitFor(t *testing.T, s string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in %q", s, p.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestCtrlCAtPrompts runs plex signin on a pseudo-terminal and presses
 // Ctrl-C at the password prompt and at the 2FA prompt: the command ends at
