@@ -280,7 +280,8 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 		if errors.As(err, &te) {
 			return nil, err
 		}
-		if re, ok := err.(*refreshError); ok {
+		var re *refreshError
+		if errors.As(err, &re) {
 			return nil, re.err
 		}
 		// The generated code failed before sending (e.g. building the URL).

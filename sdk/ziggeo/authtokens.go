@@ -30,24 +30,26 @@ func (a *AuthTokens) Get(ctx context.Context, tokenOrKey string, opts ...sdk.Cal
 	if err := a.check(&opGet, tokenOrKey); err != nil {
 		return nil, err
 	}
-	return tokenResult(&opGet)(core.Invoke[AuthToken](ctx, a.core, &opGet, a.server, opts, pathSecret(tokenOrKey), func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	t, err := core.Invoke[AuthToken](ctx, a.core, &opGet, a.server, opts, pathSecret(tokenOrKey), func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return a.api(server, d).GetAuthToken(ctx, tokenOrKey, a.authorize)
-	}))
+	})
+	return withToken(&opGet, t, err)
 }
 
 // Create creates an auth token. It is not idempotent, so it is retried only
 // when the request certainly was not processed (no connection, or 429).
 func (a *AuthTokens) Create(ctx context.Context, p AuthTokenParams, opts ...sdk.CallOption) (*AuthToken, error) {
-	if err := a.check(&opCreate, "-"); err != nil {
+	if err := a.needPrivateKey(&opCreate); err != nil {
 		return nil, err
 	}
 	form, err := p.form()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opCreate.Name, err)
 	}
-	return tokenResult(&opCreate)(core.Invoke[AuthToken](ctx, a.core, &opCreate, a.server, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	t, err := core.Invoke[AuthToken](ctx, a.core, &opCreate, a.server, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return a.api(server, d).CreateAuthTokenWithFormdataBody(ctx, form, a.authorize)
-	}))
+	})
+	return withToken(&opCreate, t, err)
 }
 
 // Update changes the fields of p that are set on the token identified by its token or key.
@@ -59,9 +61,10 @@ func (a *AuthTokens) Update(ctx context.Context, tokenOrKey string, p AuthTokenP
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opUpdate.Name, err)
 	}
-	return tokenResult(&opUpdate)(core.Invoke[AuthToken](ctx, a.core, &opUpdate, a.server, opts, pathSecret(tokenOrKey), func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	t, err := core.Invoke[AuthToken](ctx, a.core, &opUpdate, a.server, opts, pathSecret(tokenOrKey), func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return a.api(server, d).UpdateAuthTokenWithFormdataBody(ctx, tokenOrKey, form, a.authorize)
-	}))
+	})
+	return withToken(&opUpdate, t, err)
 }
 
 // Delete deletes the token identified by its token or key. Any 2xx is success.
@@ -90,23 +93,28 @@ func pathSecret(tokenOrKey string) *core.CallInfo {
 	return &core.CallInfo{PathValue: tokenOrKey}
 }
 
-// tokenResult turns a 2xx without a token (null, {}) into an error: the
+// withToken turns a 2xx without a token (null, {}) into an error: the
 // operation promised an auth token.
-func tokenResult(op *core.Operation) func(*AuthToken, error) (*AuthToken, error) {
-	return func(t *AuthToken, err error) (*AuthToken, error) {
-		if err == nil && t.Token == "" {
-			return nil, core.Incomplete(op, "token")
-		}
-		return t, err
+func withToken(op *core.Operation, t *AuthToken, err error) (*AuthToken, error) {
+	if err == nil && t.Token == "" {
+		return nil, core.Incomplete(op, "token")
 	}
+	return t, err
 }
 
-// check refuses, before sending, a call without a private key and values
-// that cannot name a token. "." and ".." would be resolved away by URL path
-// rules and hit another endpoint.
-func (a *AuthTokens) check(op *core.Operation, v string) error {
+// needPrivateKey refuses, before sending, a call from a generator-only client.
+func (a *AuthTokens) needPrivateKey(op *core.Operation) error {
 	if a.authorization == nil {
 		return fmt.Errorf("%s: the client has no private key (ziggeo.New was given \"\")", op.Name)
+	}
+	return nil
+}
+
+// check is needPrivateKey, and refuses values that cannot name a token:
+// "." and ".." would be resolved away by URL path rules and hit another endpoint.
+func (a *AuthTokens) check(op *core.Operation, v string) error {
+	if err := a.needPrivateKey(op); err != nil {
+		return err
 	}
 	switch v {
 	case "":
