@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FuzzParseRetryAfter never panics and never returns a negative wait.
@@ -19,6 +21,25 @@ func FuzzParseRetryAfter(f *testing.F) {
 		h.Set("Retry-After-Ms", ms)
 		if d, ok := ParseRetryAfter(h, time.Now()); d < 0 || (!ok && d != 0) {
 			t.Fatalf("Retry-After %q / ms %q: %v %v", ra, ms, d, ok)
+		}
+	})
+}
+
+// FuzzClean: the result is one line without control or bidi characters,
+// and cleaning it again changes nothing.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"ok", "\x1b[2J\x07Signed in OK\u202e", "a\r\nb\tc", "\xff\xfe", "\u200bz\u2066"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Clean(s)
+		for _, r := range out {
+			if r == '\n' || r == '\r' || unicode.IsControl(r) || isBidiOrInvisible(r) {
+				t.Fatalf("Clean(%q) = %q keeps %U", s, out, r)
+			}
+		}
+		if Clean(out) != out || !utf8.ValidString(out) {
+			t.Fatalf("Clean(%q) = %q is not stable", s, out)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package ziggeo
 import (
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -92,6 +93,29 @@ func FuzzParamsForm(f *testing.F) {
 			if g.Read["all"] != p.Grants.Read.All || g.Read["owned"] != p.Grants.Read.Owned || g.Destroy["session_owned"] != p.Grants.Destroy.SessionOwned {
 				t.Fatalf("grants %s", back.Get("grants"))
 			}
+		}
+	})
+}
+
+// FuzzAuthTokenDecode: any answer body decodes or fails cleanly, and grants
+// that decode write back as JSON that decodes to the same grants.
+func FuzzAuthTokenDecode(f *testing.F) {
+	for _, s := range []string{`{"token":"t","grants":{"read":{"all":true}}}`, `{"token":"t","grants":{"read":"all,session"}}`,
+		`{"token":"t","grants":"{\"read\":{\"owned\":true}}"}`, `{"grants":true}`, `{"grants":{"read":1}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var tok AuthToken
+		if json.Unmarshal([]byte(body), &tok) != nil || tok.Grants == nil {
+			return
+		}
+		b, err := json.Marshal(tok.Grants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Grants
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, *tok.Grants) {
+			t.Fatalf("%s -> %s -> %+v (%v)", body, b, back, err)
 		}
 	})
 }
