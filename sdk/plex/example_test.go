@@ -2,12 +2,15 @@ package plex_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex"
 )
@@ -76,4 +79,95 @@ func ExampleAuthentication_GetUserDetails() {
 	// Output:
 	// 1 alice@example.com
 	// 1001 plex.Authentication.GetUserDetails: 401 Unauthorized: User could not be authenticated
+}
+
+// fakePlexTVPins stands in for plex.tv's PIN endpoints: the PIN is approved
+// by its second poll. In your tests use plextest.NewServer.
+func fakePlexTVPins() *httptest.Server {
+	polls := 0
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		token := "null"
+		switch r.URL.Path {
+		case "/pins":
+			w.WriteHeader(http.StatusCreated)
+		case "/pins/42":
+			if polls++; polls >= 2 {
+				token = `"alice-token"`
+			}
+		}
+		_, _ = io.WriteString(w, `{"id":42,"code":"8lzjqnq8lye02n52jq3fqxf8e","product":"My App","clientIdentifier":"my-app-install-id","expiresIn":1800,"authToken":`+token+`}`)
+	}))
+}
+
+func ExampleAuthentication_WaitForPin() {
+	srv := fakePlexTVPins()
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}), plex.WithPlexTVURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pin, err := c.Authentication.CreatePin(ctx, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pin.AuthURL("")) // send the user here (or show a QR code of it)
+	pin, err = c.Authentication.WaitForPin(ctx, pin, 10*time.Millisecond)
+	if errors.Is(err, plex.ErrPinExpired) {
+		log.Fatal("nobody approved the sign-in in time")
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pin.AuthToken)
+	// Output:
+	// https://app.plex.tv/auth#?clientID=my-app-install-id&code=8lzjqnq8lye02n52jq3fqxf8e&context%5Bdevice%5D%5Bproduct%5D=My%20App
+	// alice-token
+}
+
+// fakeClientsPlexTV stands in for clients.plex.tv: it registers any key and
+// trades any device JWT for a Plex JWT valid 7 days. In your tests use
+// plextest.NewServer, which verifies the device JWT.
+func fakeClientsPlexTV() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/auth/jwk":
+			w.WriteHeader(http.StatusCreated)
+		case "/auth/nonce":
+			_, _ = io.WriteString(w, `{"nonce":"c0ffee"}`)
+		case "/auth/token":
+			claims := fmt.Sprintf(`{"aud":"plex.tv","iss":"plex.tv","exp":%d}`, time.Now().Add(7*24*time.Hour).Unix())
+			jwt := "eyJhbGciOiJFZERTQSJ9." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".c2ln"
+			_, _ = io.WriteString(w, `{"auth_token":"`+jwt+`"}`)
+		}
+	}))
+}
+
+func ExampleJWTSource() {
+	srv := fakeClientsPlexTV()
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientsURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := plex.NewDeviceKey() // keep it: key.MarshalPEM, plex.ParseDeviceKey
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Authentication.RegisterDeviceKey(ctx, "a-plex-token", key); err != nil { // once per key
+		log.Fatal(err)
+	}
+	src := c.Authentication.NewJWTSource(key)
+	jwt, err := src.Token(ctx) // put it in front of every request: it exchanges only when needed
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(time.Until(jwt.ExpiresAt).Round(time.Hour))
+	fmt.Println(strings.Contains(fmt.Sprint(jwt), jwt.Token)) // fmt and slog never show the token
+	// Output:
+	// 168h0m0s
+	// false
 }
