@@ -1,7 +1,14 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,5 +152,42 @@ func TestPlexLoginInterrupted(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 || time.Since(start) > 2*time.Second {
 		t.Fatalf("after %v: %v; stderr %q", time.Since(start), err, stderr.String())
+	}
+}
+
+// The census's CLI channel: stderr of failing commands against a server
+// that echoes everything it gets shows no secret in any form.
+func TestCLIStderrHasNoSecrets(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		msg := fmt.Sprintf("%s %s %v %s", r.Method, r.URL, r.Header, body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		b, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"code": 1001, "message": msg, "status": 401}}})
+		_, _ = w.Write(b)
+	}))
+	defer echo.Close()
+	const private, plexToken, password, code = "PrivKy-cli-000001", "PlxTok-cli-000002", "Pass w/rd+cli-03", "554433"
+	secrets := []string{private, plexToken, password, code, "app:" + private}
+	envs := map[string]string{"ZIGGEO_APP_TOKEN": "app", "ZIGGEO_PRIVATE_KEY": private, "PLEX_TOKEN": plexToken, "PLEX_CLIENT_IDENTIFIER": "cid"}
+	runs := []result{
+		runCLI(t, "", envs, "ziggeo", "authtokens", "get", "tokvalue-0000000000", "--server-url", echo.URL, "--retries", "0"),
+		runCLI(t, "", envs, "ziggeo", "authtokens", "create", "--server-url", echo.URL),
+		runCLI(t, "", envs, "plex", "user", "--plex-tv-url", echo.URL),
+		runCLI(t, "", envs, "plex", "servers", "--plex-tv-url", echo.URL),
+		runCLI(t, password+"\n"+code+"\n", envs, "plex", "signin", "--login", "me", "--plex-tv-url", echo.URL),
+		runCLI(t, "", envs, "plex", "transient-token", "--server-url", echo.URL),
+	}
+	for i, r := range runs {
+		if r.code != 1 {
+			t.Errorf("run %d: exit %d %q", i, r.code, r.stderr)
+		}
+		for _, s := range secrets {
+			for _, f := range []string{s, base64.StdEncoding.EncodeToString([]byte(s)), url.QueryEscape(s), s[:6]} {
+				if strings.Contains(r.stderr+r.stdout, f) && !(s == "app:"+private && f == s[:6]) {
+					t.Errorf("run %d: %q leaks in %q", i, f, r.stderr)
+				}
+			}
+		}
 	}
 }
