@@ -168,7 +168,7 @@ func TestFaultMatrix(t *testing.T) {
 			start := time.Now()
 			err := tg.call(ctx)
 			var apiErr *sdk.APIError
-			if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || time.Since(start) > 200*time.Millisecond {
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || time.Since(start) > 280*time.Millisecond {
 				t.Fatalf("after %v: %T %v, want the 503 at once", time.Since(start), err, err)
 			}
 		})
