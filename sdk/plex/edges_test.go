@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,26 @@ func TestGetPinExpiredByItsOwnAnswer(t *testing.T) {
 	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
 	if p, err := c.Authentication.GetPin(context.Background(), 7); err != nil || p.AuthToken != "tok-approved" {
 		t.Fatalf("%v %v", p, err)
+	}
+}
+
+func TestPinFixturesDecode(t *testing.T) {
+	created, _ := os.ReadFile("testdata/create_pin.201.json")
+	approved, _ := os.ReadFile("testdata/get_pin.200.json")
+	u := answer(t, 201, "application/json", string(created))
+	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
+	p, err := c.Authentication.CreatePin(context.Background(), true)
+	if err != nil || p.ID != 1234567890 || p.Code != "8lzjqnq8lye02n52jq3fqxf8e" || p.Product != "My App" || p.ClientIdentifier != "my-app-install-id" ||
+		!p.ExpiresAt.Equal(time.Date(2025, 1, 1, 0, 30, 0, 0, time.UTC)) || p.AuthToken != "" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	var wire map[string]any
+	_ = json.Unmarshal(approved, &wire)
+	wire["expiresAt"] = time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	fresh, _ := json.Marshal(wire)
+	u = answer(t, 200, "application/json", string(fresh))
+	c, _ = plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
+	if p, err := c.Authentication.GetPin(context.Background(), 1234567890); err != nil || p.AuthToken != "CxoUzBTSV5hsxjTpFKaf" {
+		t.Fatalf("%+v %v", p, err)
 	}
 }

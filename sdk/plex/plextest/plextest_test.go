@@ -64,6 +64,12 @@ func TestSpecAndFixturesValidate(t *testing.T) {
 		"get_user_details.200.json":                  {"GET", "/user", 200},
 		"post_users_sign_in_data.201.json":           {"POST", "/users/signin", 201},
 		"get_server_resources.200.json":              {"GET", "/resources", 200},
+		"create_pin.201.json":                        {"POST", "/pins", 201},
+		"get_pin.200.json":                           {"GET", "/pins/{id}", 200},
+		"error.404.json":                             {"GET", "/pins/{id}", 404},
+		"error.429.json":                             {"GET", "/resources", 429},
+		"get_device_nonce.200.json":                  {"GET", "/auth/nonce", 200},
+		"exchange_device_jwt.200.json":               {"POST", "/auth/token", 200},
 		"error.400.json":                             {"GET", "/user", 400},
 		"error.401.json":                             {"POST", "/users/signin", 401},
 	} {
