@@ -14,6 +14,7 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 
+	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 )
 
@@ -62,7 +63,7 @@ func (f *plexFlags) register(fs *flag.FlagSet, which int) {
 // client builds the plex client the flags describe.
 func (f *plexFlags) client(e *env, accessToken string) (*plex.Client, error) {
 	cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER")
-	opts := []plex.Option{plex.WithClientInfo(plex.ClientInfo{Product: "authsdk CLI", Version: "0.2.0"})}
+	opts := []plex.Option{plex.WithClientInfo(plex.ClientInfo{Product: "authsdk CLI", Version: sdk.Version})}
 	if cid != "" {
 		opts = append(opts, plex.WithClientIdentifier(cid))
 	}
