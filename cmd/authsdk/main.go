@@ -255,8 +255,7 @@ func printJSON(w io.Writer, v any) error {
 	}
 	var out strings.Builder
 	for _, r := range string(b) {
-		if (r != '\n' && r < 0x20) || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x200b && r <= 0x200f) ||
-			(r >= 0x202a && r <= 0x202e) || (r >= 0x2060 && r <= 0x2069) || r == 0x061c || r == 0xfeff {
+		if r != '\n' && core.Unsafe(r) {
 			fmt.Fprintf(&out, `\u%04x`, r)
 			continue
 		}

@@ -157,9 +157,6 @@ func New(cfg Config) (*Core, error) {
 	return &Core{hc: hc, policy: p, logger: cfg.Logger, userAgent: []string{ua}, scrubber: sc, mapError: cfg.MapError}, nil
 }
 
-// Scrub removes the core's secrets from text.
-func (c *Core) Scrub(s string) string { return c.scrubber.scrub(s) }
-
 // redirectError is a redirect refused by policy (ours or the user's): it
 // fails the same way every time, so it is never retried.
 type redirectError struct{ err error }

@@ -89,8 +89,8 @@ func (s *scrubber) add(v string, pathValue bool) {
 		return
 	}
 	repl := Redacted
-	if pathValue && len(v) >= 12 {
-		repl = v[:4] + "…" + Redacted
+	if pathValue {
+		repl = Shorten(v)
 	}
 	forms := [...]string{v, url.QueryEscape(v), url.PathEscape(v), base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
 	for i, f := range forms {
@@ -132,7 +132,7 @@ func Clean(s string) string {
 		case unicode.IsSpace(r) || r == 0:
 			space = b.Len() > 0
 			continue
-		case unicode.IsControl(r) || isBidiOrInvisible(r):
+		case Unsafe(r):
 			continue
 		}
 		if space {
@@ -144,8 +144,20 @@ func Clean(s string) string {
 	return b.String()
 }
 
-// isBidiOrInvisible reports bidi-format and zero-width characters, which
-// can reorder or hide what a terminal shows.
+// Shorten shows a credential by its first 4 characters, enough to tell
+// tokens apart in a log; a short one not at all.
+func Shorten(v string) string {
+	if len(v) < 12 {
+		return Redacted
+	}
+	return v[:4] + "…" + Redacted
+}
+
+// Unsafe reports characters that must not reach a terminal from a server:
+// controls, and bidi-format and zero-width characters, which can reorder or
+// hide what a terminal shows.
+func Unsafe(r rune) bool { return unicode.IsControl(r) || isBidiOrInvisible(r) }
+
 func isBidiOrInvisible(r rune) bool {
 	switch {
 	case r == 0x061C, r == 0x180E, r == 0xFEFF:

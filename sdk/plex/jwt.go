@@ -3,8 +3,11 @@ package plex
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -98,16 +101,15 @@ func ParseDeviceKey(pemBytes []byte) (*DeviceKey, error) {
 }
 
 func keyKind(k any) string {
-	t := fmt.Sprintf("%T", k)
-	switch {
-	case strings.Contains(t, "rsa"):
+	switch k.(type) {
+	case *rsa.PrivateKey:
 		return "RSA"
-	case strings.Contains(t, "ecdsa"):
+	case *ecdsa.PrivateKey:
 		return "ECDSA"
-	case strings.Contains(t, "ecdh"):
+	case *ecdh.PrivateKey:
 		return "ECDH"
 	}
-	return t
+	return fmt.Sprintf("%T", k)
 }
 
 // MarshalPEM writes the private key as a PKCS#8 "PRIVATE KEY" PEM block.

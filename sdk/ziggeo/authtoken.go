@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/authsdk/authsdk/internal/core"
 )
 
 // AuthToken is an auth token as the authtokens API returns it. Only Token
@@ -39,7 +41,7 @@ type AuthToken struct {
 // String shows the token with all but its first 4 characters hidden.
 func (t AuthToken) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ziggeo.AuthToken{Token: %s", shorten(t.Token))
+	fmt.Fprintf(&b, "ziggeo.AuthToken{Token: %s", core.Shorten(t.Token))
 	if t.Key != "" {
 		fmt.Fprintf(&b, ", Key: %q", t.Key)
 	}
@@ -63,14 +65,6 @@ func (t AuthToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.Stri
 
 // LogValue keeps the whole token out of slog output.
 func (t AuthToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
-
-// shorten keeps a credential's first 4 characters, enough to tell tokens apart.
-func shorten(v string) string {
-	if len(v) < 12 {
-		return "REDACTED"
-	}
-	return v[:4] + "…REDACTED"
-}
 
 // MarshalJSON writes the grants in the objects-per-action shape of the
 // official SDKs: {"read":{"all":true}}.

@@ -119,17 +119,6 @@ func (g *Grant) appendJSONQuoted(b []byte, q string) []byte {
 	return append(b, '}')
 }
 
-// appendPlaintext writes the token plaintext: the set fields (grants as a
-// JSON string), then application_token and nonce. ASCII-only.
-func (p AuthTokenParams) appendPlaintext(b []byte, appToken, nonce string) []byte {
-	b = p.appendFields(append(b, '{'))
-	b = append(b, `"application_token":`...)
-	b = appendJSONString(b, []byte(appToken))
-	b = append(b, `,"nonce":"`...)
-	b = append(b, nonce...)
-	return append(b, `"}`...)
-}
-
 // appendFields writes the set fields, each followed by a comma, in the
 // order the official SDKs' plaintexts have them.
 func (p AuthTokenParams) appendFields(b []byte) []byte {

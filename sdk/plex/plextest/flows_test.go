@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -234,7 +235,7 @@ func TestDeviceKeyPEMAndThumbprint(t *testing.T) {
 		t.Fatalf("jwk %+v", jwk)
 	}
 	// RFC 8037 appendix A.3: the thumbprint of the RFC's example key.
-	seed, _ := hexDecode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+	seed, _ := hex.DecodeString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 	der, _ := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(seed))
 	rfc, err := plex.ParseDeviceKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	if err != nil || rfc.KeyID() != "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k" || rfc.PublicJWK().X != "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" {
@@ -415,24 +416,4 @@ func BenchmarkJWTSourceCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func hexDecode(s string) ([]byte, error) {
-	b := make([]byte, len(s)/2)
-	for i := range b {
-		var v byte
-		for _, c := range s[2*i : 2*i+2] {
-			v <<= 4
-			switch {
-			case c >= '0' && c <= '9':
-				v |= byte(c - '0')
-			case c >= 'a' && c <= 'f':
-				v |= byte(c-'a') + 10
-			default:
-				return nil, errors.New("bad hex")
-			}
-		}
-		b[i] = v
-	}
-	return b, nil
 }
