@@ -132,6 +132,42 @@ type Errors struct {
 	Errors *[]ErrorDetail `json:"errors,omitempty"`
 }
 
+// Home A Plex Home. Unknown fields are tolerated.
+type Home struct {
+	GuestEnabled  *bool       `json:"guestEnabled,omitempty"`
+	GuestUserID   *int64      `json:"guestUserID,omitempty"`
+	GuestUserUUID *string     `json:"guestUserUUID,omitempty"`
+	ID            *int64      `json:"id,omitempty"`
+	Name          *string     `json:"name,omitempty"`
+	Subscription  *bool       `json:"subscription,omitempty"`
+	Users         *[]HomeUser `json:"users,omitempty"`
+}
+
+// HomeUser A profile of a Plex Home. Unknown fields are tolerated; several strings may be null.
+type HomeUser struct {
+	Admin              *bool   `json:"admin,omitempty"`
+	Email              *string `json:"email,omitempty"`
+	FriendlyName       *string `json:"friendlyName,omitempty"`
+	Guest              *bool   `json:"guest,omitempty"`
+	HasPassword        *bool   `json:"hasPassword,omitempty"`
+	ID                 *int64  `json:"id,omitempty"`
+	Protected          *bool   `json:"protected,omitempty"`
+	Restricted         *bool   `json:"restricted,omitempty"`
+	RestrictionProfile *string `json:"restrictionProfile,omitempty"`
+	Thumb              *string `json:"thumb,omitempty"`
+	Title              *string `json:"title,omitempty"`
+	Username           *string `json:"username,omitempty"`
+	UUID               *string `json:"uuid,omitempty"`
+}
+
+// Identity defines model for Identity.
+type Identity struct {
+	Claimed           *bool   `json:"claimed,omitempty"`
+	MachineIdentifier string  `json:"machineIdentifier"`
+	Size              *int    `json:"size,omitempty"`
+	Version           *string `json:"version,omitempty"`
+}
+
 // JWK An Ed25519 public key (RFC 8037).
 type JWK struct {
 	Alg *string `json:"alg,omitempty"`
@@ -149,6 +185,15 @@ type JWKCrv string
 
 // JWKKty defines model for JWK.Kty.
 type JWKKty string
+
+// JWTPinRequest defines model for JWTPinRequest.
+type JWTPinRequest struct {
+	// Jwk An Ed25519 public key (RFC 8037).
+	Jwk JWK `json:"jwk"`
+
+	// Strong true for a long code for the web consent page; absent for a 4-character code for plex.tv/link.
+	Strong *bool `json:"strong,omitempty"`
+}
 
 // PastSubscription defines model for PastSubscription.
 type PastSubscription struct {
@@ -387,6 +432,9 @@ type ClientIdentifier = string
 // BadRequest defines model for BadRequest.
 type BadRequest = Errors
 
+// ExpiredJWT defines model for ExpiredJWT.
+type ExpiredJWT = Errors
+
 // InvalidToken defines model for InvalidToken.
 type InvalidToken = Errors
 
@@ -426,6 +474,27 @@ type ExchangeDeviceJWTParams struct {
 	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
 }
 
+// GetHomeUsersParams defines parameters for GetHomeUsers.
+type GetHomeUsersParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// SwitchHomeUserParams defines parameters for SwitchHomeUser.
+type SwitchHomeUserParams struct {
+	// Pin The profile's PIN, when it is protected.
+	Pin *string `form:"pin,omitempty" json:"pin,omitempty"`
+
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
+// PingParams defines parameters for Ping.
+type PingParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
 // CreatePinParams defines parameters for CreatePin.
 type CreatePinParams struct {
 	// Strong true for a long code for the web consent page; false for a 4-character code for plex.tv/link.
@@ -437,6 +506,9 @@ type CreatePinParams struct {
 
 // GetPinParams defines parameters for GetPin.
 type GetPinParams struct {
+	// DeviceJWT A device JWT signed by the key the PIN was made with (JWT PINs only).
+	DeviceJWT *string `form:"deviceJWT,omitempty" json:"deviceJWT,omitempty"`
+
 	// XPlexClientIdentifier A stable, unique identifier of this installation.
 	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
 }
@@ -466,11 +538,20 @@ type PostUsersSignInDataParams struct {
 	XPlexClientIdentifier string `json:"X-Plex-Client-Identifier"`
 }
 
+// SignOutParams defines parameters for SignOut.
+type SignOutParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
 // RegisterDeviceKeyJSONRequestBody defines body for RegisterDeviceKey for application/json ContentType.
 type RegisterDeviceKeyJSONRequestBody RegisterDeviceKeyJSONBody
 
 // ExchangeDeviceJWTJSONRequestBody defines body for ExchangeDeviceJWT for application/json ContentType.
 type ExchangeDeviceJWTJSONRequestBody ExchangeDeviceJWTJSONBody
+
+// CreatePinJSONRequestBody defines body for CreatePin for application/json ContentType.
+type CreatePinJSONRequestBody = JWTPinRequest
 
 // PostUsersSignInDataFormdataRequestBody defines body for PostUsersSignInData for application/x-www-form-urlencoded ContentType.
 type PostUsersSignInDataFormdataRequestBody = SignInForm
@@ -591,16 +672,60 @@ type ClientInterface interface {
 	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
 	ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetHomeUsers The profiles of the account's Plex Home.
+	//
+	// Corresponds with GET /home/users (the `GetHomeUsers` operationId).
+	GetHomeUsers(ctx context.Context, params *GetHomeUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SwitchHomeUser Switch to a Home profile; the answer carries the profile's token.
+	//
+	// The PIN sits in the query by Plex's design; clients redact it from every
+	// URL they log. 403 with code 1041 means the PIN is missing or wrong.
+	//
+	// Corresponds with POST /home/users/{uuid}/switch (the `SwitchHomeUser` operationId).
+	SwitchHomeUser(ctx context.Context, uuid string, params *SwitchHomeUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIdentity Who this Plex Media Server is (no token needed).
+	//
+	// Corresponds with GET /identity (the `GetIdentity` operationId).
+	GetIdentity(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Ping Keep a token alive (tokens unused for weeks stop working).
+	//
+	// Corresponds with GET /ping (the `Ping` operationId).
+	Ping(ctx context.Context, params *PingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePinWithBody Create a PIN for password-less sign-in.
+	//
+	// Not idempotent: every call creates a new PIN. The user approves it at
+	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+	// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+	// the device's public key (jwk) makes a JWT PIN: approving it registers the
+	// key with the account, and polling with a device JWT yields a Plex JWT.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /pins (the `CreatePin` operationId).
+	CreatePinWithBody(ctx context.Context, params *CreatePinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreatePin Create a PIN for password-less sign-in.
 	//
 	// Not idempotent: every call creates a new PIN. The user approves it at
 	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
-	// https://plex.tv/link (strong=false).
+	// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+	// the device's public key (jwk) makes a JWT PIN: approving it registers the
+	// key with the account, and polling with a device JWT yields a Plex JWT.
+	//
+	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /pins (the `CreatePin` operationId).
-	CreatePin(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePin(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPin Get a PIN; authToken is set once the user approved it.
+	//
+	// For a JWT PIN (clients.plex.tv), deviceJWT carries a device JWT signed
+	// by the PIN's key, and the authToken of an approved PIN is a Plex JWT.
+	// The device JWT is a bearer secret for its 5 minutes.
 	//
 	// Corresponds with GET /pins/{id} (the `GetPin` operationId).
 	GetPin(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -638,6 +763,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/signin (the `PostUsersSignInData` operationId).
 	PostUsersSignInDataWithFormdataBody(ctx context.Context, params *PostUsersSignInDataParams, body PostUsersSignInDataFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SignOut Revoke the token (sign out).
+	//
+	// Not retried once sent; any 2xx means the token is revoked.
+	//
+	// Corresponds with DELETE /users/signout (the `SignOut` operationId).
+	SignOut(ctx context.Context, params *SignOutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // RegisterDeviceKeyWithBody Register the device's Ed25519 public key (JWK), with an existing token.
@@ -742,15 +874,105 @@ func (c *Client) ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJW
 	return c.Client.Do(req)
 }
 
+// GetHomeUsers The profiles of the account's Plex Home.
+//
+// Corresponds with GET /home/users (the `GetHomeUsers` operationId).
+func (c *Client) GetHomeUsers(ctx context.Context, params *GetHomeUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHomeUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SwitchHomeUser Switch to a Home profile; the answer carries the profile's token.
+//
+// The PIN sits in the query by Plex's design; clients redact it from every
+// URL they log. 403 with code 1041 means the PIN is missing or wrong.
+//
+// Corresponds with POST /home/users/{uuid}/switch (the `SwitchHomeUser` operationId).
+func (c *Client) SwitchHomeUser(ctx context.Context, uuid string, params *SwitchHomeUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSwitchHomeUserRequest(c.Server, uuid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIdentity Who this Plex Media Server is (no token needed).
+//
+// Corresponds with GET /identity (the `GetIdentity` operationId).
+func (c *Client) GetIdentity(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIdentityRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Ping Keep a token alive (tokens unused for weeks stop working).
+//
+// Corresponds with GET /ping (the `Ping` operationId).
+func (c *Client) Ping(ctx context.Context, params *PingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPingRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePinWithBody Create a PIN for password-less sign-in.
+//
+// Not idempotent: every call creates a new PIN. The user approves it at
+// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+// the device's public key (jwk) makes a JWT PIN: approving it registers the
+// key with the account, and polling with a device JWT yields a Plex JWT.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /pins (the `CreatePin` operationId).
+func (c *Client) CreatePinWithBody(ctx context.Context, params *CreatePinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePinRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreatePin Create a PIN for password-less sign-in.
 //
 // Not idempotent: every call creates a new PIN. The user approves it at
 // https://app.plex.tv/auth (strong=true) or types the 4-character code at
-// https://plex.tv/link (strong=false).
+// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+// the device's public key (jwk) makes a JWT PIN: approving it registers the
+// key with the account, and polling with a device JWT yields a Plex JWT.
+//
+// Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /pins (the `CreatePin` operationId).
-func (c *Client) CreatePin(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePinRequest(c.Server, params)
+func (c *Client) CreatePin(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePinRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -762,6 +984,10 @@ func (c *Client) CreatePin(ctx context.Context, params *CreatePinParams, reqEdit
 }
 
 // GetPin Get a PIN; authToken is set once the user approved it.
+//
+// For a JWT PIN (clients.plex.tv), deviceJWT carries a device JWT signed
+// by the PIN's key, and the authToken of an approved PIN is a Plex JWT.
+// The device JWT is a bearer secret for its 5 minutes.
 //
 // Corresponds with GET /pins/{id} (the `GetPin` operationId).
 func (c *Client) GetPin(ctx context.Context, id int64, params *GetPinParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -860,6 +1086,23 @@ func (c *Client) PostUsersSignInDataWithBody(ctx context.Context, params *PostUs
 // Corresponds with POST /users/signin (the `PostUsersSignInData` operationId).
 func (c *Client) PostUsersSignInDataWithFormdataBody(ctx context.Context, params *PostUsersSignInDataParams, body PostUsersSignInDataFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostUsersSignInDataRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SignOut Revoke the token (sign out).
+//
+// Not retried once sent; any 2xx means the token is revoked.
+//
+// Corresponds with DELETE /users/signout (the `SignOut` operationId).
+func (c *Client) SignOut(ctx context.Context, params *SignOutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSignOutRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1043,8 +1286,200 @@ func NewExchangeDeviceJWTRequestWithBody(server string, params *ExchangeDeviceJW
 	return req, nil
 }
 
-// NewCreatePinRequest constructs an http.Request for the CreatePin method
-func NewCreatePinRequest(server string, params *CreatePinParams) (*http.Request, error) {
+// NewGetHomeUsersRequest constructs an http.Request for the GetHomeUsers method
+func NewGetHomeUsersRequest(server string, params *GetHomeUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/home/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewSwitchHomeUserRequest constructs an http.Request for the SwitchHomeUser method
+func NewSwitchHomeUserRequest(server string, uuid string, params *SwitchHomeUserParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/home/users/%s/switch", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Pin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pin", *params.Pin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewGetIdentityRequest constructs an http.Request for the GetIdentity method
+func NewGetIdentityRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/identity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPingRequest constructs an http.Request for the Ping method
+func NewPingRequest(server string, params *PingParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ping")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewCreatePinRequest calls the generic CreatePin builder with application/json body
+func NewCreatePinRequest(server string, params *CreatePinParams, body CreatePinJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePinRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreatePinRequestWithBody constructs an http.Request for the CreatePin method, with any body, and a specified content type
+func NewCreatePinRequestWithBody(server string, params *CreatePinParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1089,10 +1524,12 @@ func NewCreatePinRequest(server string, params *CreatePinParams) (*http.Request,
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -1134,6 +1571,33 @@ func NewGetPinRequest(server string, id int64, params *GetPinParams) (*http.Requ
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DeviceJWT != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "deviceJWT", *params.DeviceJWT, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -1423,6 +1887,46 @@ func NewPostUsersSignInDataRequestWithBody(server string, params *PostUsersSignI
 	return req, nil
 }
 
+// NewSignOutRequest constructs an http.Request for the SignOut method
+func NewSignOutRequest(server string, params *SignOutParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/signout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1513,18 +2017,68 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
 	ExchangeDeviceJWTWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error)
 
+	// GetHomeUsersWithResponse The profiles of the account's Plex Home.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /home/users (the `GetHomeUsers` operationId).
+	GetHomeUsersWithResponse(ctx context.Context, params *GetHomeUsersParams, reqEditors ...RequestEditorFn) (*GetHomeUsersResponse, error)
+
+	// SwitchHomeUserWithResponse Switch to a Home profile; the answer carries the profile's token.
+	//
+	// The PIN sits in the query by Plex's design; clients redact it from every
+	// URL they log. 403 with code 1041 means the PIN is missing or wrong.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /home/users/{uuid}/switch (the `SwitchHomeUser` operationId).
+	SwitchHomeUserWithResponse(ctx context.Context, uuid string, params *SwitchHomeUserParams, reqEditors ...RequestEditorFn) (*SwitchHomeUserResponse, error)
+
+	// GetIdentityWithResponse Who this Plex Media Server is (no token needed).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /identity (the `GetIdentity` operationId).
+	GetIdentityWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetIdentityResponse, error)
+
+	// PingWithResponse Keep a token alive (tokens unused for weeks stop working).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /ping (the `Ping` operationId).
+	PingWithResponse(ctx context.Context, params *PingParams, reqEditors ...RequestEditorFn) (*PingResponse, error)
+
+	// CreatePinWithBodyWithResponse Create a PIN for password-less sign-in.
+	//
+	// Not idempotent: every call creates a new PIN. The user approves it at
+	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+	// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+	// the device's public key (jwk) makes a JWT PIN: approving it registers the
+	// key with the account, and polling with a device JWT yields a Plex JWT.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /pins (the `CreatePin` operationId).
+	CreatePinWithBodyWithResponse(ctx context.Context, params *CreatePinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePinResponse, error)
+
 	// CreatePinWithResponse Create a PIN for password-less sign-in.
 	//
 	// Not idempotent: every call creates a new PIN. The user approves it at
 	// https://app.plex.tv/auth (strong=true) or types the 4-character code at
-	// https://plex.tv/link (strong=false).
+	// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+	// the device's public key (jwk) makes a JWT PIN: approving it registers the
+	// key with the account, and polling with a device JWT yields a Plex JWT.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /pins (the `CreatePin` operationId).
-	CreatePinWithResponse(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*CreatePinResponse, error)
+	CreatePinWithResponse(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePinResponse, error)
 
 	// GetPinWithResponse Get a PIN; authToken is set once the user approved it.
+	//
+	// For a JWT PIN (clients.plex.tv), deviceJWT carries a device JWT signed
+	// by the PIN's key, and the authToken of an approved PIN is a Plex JWT.
+	// The device JWT is a bearer secret for its 5 minutes.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1572,6 +2126,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/signin (the `PostUsersSignInData` operationId).
 	PostUsersSignInDataWithFormdataBodyWithResponse(ctx context.Context, params *PostUsersSignInDataParams, body PostUsersSignInDataFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostUsersSignInDataResponse, error)
+
+	// SignOutWithResponse Revoke the token (sign out).
+	//
+	// Not retried once sent; any 2xx means the token is revoked.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/signout (the `SignOut` operationId).
+	SignOutWithResponse(ctx context.Context, params *SignOutParams, reqEditors ...RequestEditorFn) (*SignOutResponse, error)
 }
 
 type RegisterDeviceKeyResponse struct {
@@ -1825,6 +2388,265 @@ func (r ExchangeDeviceJWTResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExchangeDeviceJWTResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetHomeUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Home
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHomeUsersResponse) GetJSON200() *Home {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHomeUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetHomeUsersResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHomeUsersResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHomeUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHomeUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHomeUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHomeUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SwitchHomeUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserPlexAccount
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UserPlexAccount
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Errors
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Errors
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON200() *UserPlexAccount {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON201() *UserPlexAccount {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON403() *Errors {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON404() *Errors {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SwitchHomeUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SwitchHomeUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SwitchHomeUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SwitchHomeUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SwitchHomeUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIdentityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		MediaContainer Identity `json:"MediaContainer"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIdentityResponse) GetJSON200() *struct {
+	MediaContainer Identity `json:"MediaContainer"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIdentityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIdentityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIdentityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIdentityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON498 the response for an HTTP 498 `application/json` response
+	JSON498 *ExpiredJWT
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PingResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PingResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PingResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON498 returns the response for an HTTP 498 `application/json` response
+func (r PingResponse) GetJSON498() *ExpiredJWT {
+	return r.JSON498
+}
+
+// GetBody returns the raw response body bytes
+func (r PingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PingResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2251,6 +3073,61 @@ func (r PostUsersSignInDataResponse) ContentType() string {
 	return ""
 }
 
+type SignOutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SignOutResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SignOutResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SignOutResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SignOutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SignOutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SignOutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SignOutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RegisterDeviceKeyWithBodyWithResponse Register the device's Ed25519 public key (JWK), with an existing token.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2333,17 +3210,93 @@ func (c *ClientWithResponses) ExchangeDeviceJWTWithResponse(ctx context.Context,
 	return ParseExchangeDeviceJWTResponse(rsp)
 }
 
+// GetHomeUsersWithResponse The profiles of the account's Plex Home.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /home/users (the `GetHomeUsers` operationId).
+func (c *ClientWithResponses) GetHomeUsersWithResponse(ctx context.Context, params *GetHomeUsersParams, reqEditors ...RequestEditorFn) (*GetHomeUsersResponse, error) {
+	rsp, err := c.GetHomeUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHomeUsersResponse(rsp)
+}
+
+// SwitchHomeUserWithResponse Switch to a Home profile; the answer carries the profile's token.
+//
+// The PIN sits in the query by Plex's design; clients redact it from every
+// URL they log. 403 with code 1041 means the PIN is missing or wrong.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /home/users/{uuid}/switch (the `SwitchHomeUser` operationId).
+func (c *ClientWithResponses) SwitchHomeUserWithResponse(ctx context.Context, uuid string, params *SwitchHomeUserParams, reqEditors ...RequestEditorFn) (*SwitchHomeUserResponse, error) {
+	rsp, err := c.SwitchHomeUser(ctx, uuid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSwitchHomeUserResponse(rsp)
+}
+
+// GetIdentityWithResponse Who this Plex Media Server is (no token needed).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /identity (the `GetIdentity` operationId).
+func (c *ClientWithResponses) GetIdentityWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetIdentityResponse, error) {
+	rsp, err := c.GetIdentity(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIdentityResponse(rsp)
+}
+
+// PingWithResponse Keep a token alive (tokens unused for weeks stop working).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /ping (the `Ping` operationId).
+func (c *ClientWithResponses) PingWithResponse(ctx context.Context, params *PingParams, reqEditors ...RequestEditorFn) (*PingResponse, error) {
+	rsp, err := c.Ping(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePingResponse(rsp)
+}
+
+// CreatePinWithBodyWithResponse Create a PIN for password-less sign-in.
+//
+// Not idempotent: every call creates a new PIN. The user approves it at
+// https://app.plex.tv/auth (strong=true) or types the 4-character code at
+// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+// the device's public key (jwk) makes a JWT PIN: approving it registers the
+// key with the account, and polling with a device JWT yields a Plex JWT.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /pins (the `CreatePin` operationId).
+func (c *ClientWithResponses) CreatePinWithBodyWithResponse(ctx context.Context, params *CreatePinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePinResponse, error) {
+	rsp, err := c.CreatePinWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePinResponse(rsp)
+}
+
 // CreatePinWithResponse Create a PIN for password-less sign-in.
 //
 // Not idempotent: every call creates a new PIN. The user approves it at
 // https://app.plex.tv/auth (strong=true) or types the 4-character code at
-// https://plex.tv/link (strong=false).
+// https://plex.tv/link (strong=false). On clients.plex.tv a JSON body with
+// the device's public key (jwk) makes a JWT PIN: approving it registers the
+// key with the account, and polling with a device JWT yields a Plex JWT.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /pins (the `CreatePin` operationId).
-func (c *ClientWithResponses) CreatePinWithResponse(ctx context.Context, params *CreatePinParams, reqEditors ...RequestEditorFn) (*CreatePinResponse, error) {
-	rsp, err := c.CreatePin(ctx, params, reqEditors...)
+func (c *ClientWithResponses) CreatePinWithResponse(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePinResponse, error) {
+	rsp, err := c.CreatePin(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -2351,6 +3304,10 @@ func (c *ClientWithResponses) CreatePinWithResponse(ctx context.Context, params 
 }
 
 // GetPinWithResponse Get a PIN; authToken is set once the user approved it.
+//
+// For a JWT PIN (clients.plex.tv), deviceJWT carries a device JWT signed
+// by the PIN's key, and the authToken of an approved PIN is a Plex JWT.
+// The device JWT is a bearer secret for its 5 minutes.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2439,6 +3396,21 @@ func (c *ClientWithResponses) PostUsersSignInDataWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParsePostUsersSignInDataResponse(rsp)
+}
+
+// SignOutWithResponse Revoke the token (sign out).
+//
+// Not retried once sent; any 2xx means the token is revoked.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/signout (the `SignOut` operationId).
+func (c *ClientWithResponses) SignOutWithResponse(ctx context.Context, params *SignOutParams, reqEditors ...RequestEditorFn) (*SignOutResponse, error) {
+	rsp, err := c.SignOut(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSignOutResponse(rsp)
 }
 
 // ParseRegisterDeviceKeyResponse parses an HTTP response from a RegisterDeviceKeyWithResponse call
@@ -2629,6 +3601,209 @@ func ParseExchangeDeviceJWTResponse(rsp *http.Response) (*ExchangeDeviceJWTRespo
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
 		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON498 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetHomeUsersResponse parses an HTTP response from a GetHomeUsersWithResponse call
+func ParseGetHomeUsersResponse(rsp *http.Response) (*GetHomeUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHomeUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Home
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSwitchHomeUserResponse parses an HTTP response from a SwitchHomeUserWithResponse call
+func ParseSwitchHomeUserResponse(rsp *http.Response) (*SwitchHomeUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SwitchHomeUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserPlexAccount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UserPlexAccount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetIdentityResponse parses an HTTP response from a GetIdentityWithResponse call
+func ParseGetIdentityResponse(rsp *http.Response) (*GetIdentityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIdentityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			MediaContainer Identity `json:"MediaContainer"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePingResponse parses an HTTP response from a PingWithResponse call
+func ParsePingResponse(rsp *http.Response) (*PingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
+		var dest ExpiredJWT
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2948,6 +4123,52 @@ func ParsePostUsersSignInDataResponse(rsp *http.Response) (*PostUsersSignInDataR
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSignOutResponse parses an HTTP response from a SignOutWithResponse call
+func ParseSignOutResponse(rsp *http.Response) (*SignOutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SignOutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	}
 

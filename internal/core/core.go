@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -57,6 +58,10 @@ type Config struct {
 	Secrets []string
 	// MapError turns an APIError into an API package's typed error; nil keeps it.
 	MapError func(*sdk.APIError) error
+	// NeverRetry, when set, vetoes retrying an answer the retry
+	// configuration would retry: one that a retry can only make worse (a
+	// sign-in lockout, a wrong PIN).
+	NeverRetry func(status int, contentType string, body []byte) bool
 }
 
 // Core sends requests for an API client: it retries, bounds and reads
@@ -66,8 +71,9 @@ type Core struct {
 	policy    *policy
 	logger    *slog.Logger
 	userAgent []string // shared header value: set without allocating per request
-	scrubber  *scrubber
-	mapError  func(*sdk.APIError) error
+	scrubber   *scrubber
+	mapError   func(*sdk.APIError) error
+	neverRetry func(status int, contentType string, body []byte) bool
 }
 
 // Operation names an API operation and says whether it may be retried freely.
@@ -92,9 +98,12 @@ type Sender func(ctx context.Context, server string, doer HTTPDoer) (*http.Respo
 type CallInfo struct {
 	Secrets   [2]string // "" = unused; an array, so a CallInfo costs no allocation
 	PathValue string
-	// Refresh, when set, makes a new request body for every attempt after
-	// the first (a device JWT carries a single-use nonce). Its error ends
-	// the call as it is.
+	// Refresh, when set, makes the request body for every attempt, the
+	// first included (a device JWT carries a single-use nonce, fetched by
+	// Refresh with one request and no retries of its own). Its failure
+	// counts as a failed attempt of the operation: one retry budget for the
+	// whole operation. Its error, when the operation gives up, is returned
+	// as it is.
 	Refresh func(ctx context.Context) ([]byte, error)
 }
 
@@ -154,7 +163,7 @@ func New(cfg Config) (*Core, error) {
 	for _, s := range cfg.Secrets {
 		sc.add(s, false)
 	}
-	return &Core{hc: hc, policy: p, logger: cfg.Logger, userAgent: []string{ua}, scrubber: sc, mapError: cfg.MapError}, nil
+	return &Core{hc: hc, policy: p, logger: cfg.Logger, userAgent: []string{ua}, scrubber: sc, mapError: cfg.MapError, neverRetry: cfg.NeverRetry}, nil
 }
 
 // redirectError is a redirect refused by policy (ours or the user's): it
@@ -321,8 +330,10 @@ func (c *call) scrub(s string) string {
 	return c.callSc.scrub(s)
 }
 
-// text makes s fit for an error message: one clean line, scrubbed, bounded.
-func (c *call) text(s string) string { return Clip(c.scrub(Clean(s))) }
+// text makes s fit for an error message: scrubbed first (cleaning would
+// change a secret's spaces and hide it from the scrubber), then one clean
+// line, bounded.
+func (c *call) text(s string) string { return Clip(Clean(c.scrub(s))) }
 
 // Do sends req, retrying per the call's policy; it returns the final
 // response with its body already read into c.body.
@@ -334,10 +345,17 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		c.attempts = attempt
 		r := req
-		if attempt > 1 && c.sec.Refresh != nil {
+		if c.sec.Refresh != nil {
 			b, err := c.sec.Refresh(ctx)
 			if err != nil {
-				return nil, &refreshError{err}
+				wait, ok := c.retryRefresh(ctx, err, attempt, start)
+				if !ok {
+					return nil, &refreshError{err}
+				}
+				if err := sleep(ctx, wait); err != nil {
+					return nil, c.transportError(err)
+				}
+				continue
 			}
 			cp := *req
 			cp.Body, cp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
@@ -374,7 +392,8 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 		} else {
 			rsp.Body = http.NoBody
 			c.rsp, c.body = rsp, body
-			if !c.retryableStatus(rsp.StatusCode) {
+			if !c.retryableStatus(rsp.StatusCode) ||
+				c.core.neverRetry != nil && c.core.neverRetry(rsp.StatusCode, rsp.Header.Get("Content-Type"), body) {
 				c.log(ctx, req, rsp.StatusCode, nil, 0)
 				return rsp, nil
 			}
@@ -390,7 +409,7 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 				}
 			}
 		}
-		if p.none || (p.maxAttempts > 0 && attempt >= p.maxAttempts) || wait > p.maxElapsed-time.Since(start) || pastDeadline(ctx, wait) {
+		if p.exhausted(attempt, wait, start) || pastDeadline(ctx, wait) {
 			c.log(ctx, req, statusOf(rsp, err), err, 0)
 			if err != nil {
 				return nil, c.transportError(err)
@@ -402,6 +421,35 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 			return nil, c.transportError(err)
 		}
 	}
+}
+
+// retryRefresh decides whether a failed Refresh (the first request of a
+// two-request attempt) may be followed by another attempt, and after what
+// wait: the same rules as for the operation's own request.
+func (c *call) retryRefresh(ctx context.Context, err error, attempt int, start time.Time) (time.Duration, bool) {
+	c.attempts = attempt
+	var api *sdk.APIError
+	var te *sdk.TransportError
+	switch {
+	case ctx.Err() != nil:
+		return 0, false
+	case errors.As(err, &api):
+		if !c.retryableStatus(api.StatusCode) ||
+			c.core.neverRetry != nil && c.core.neverRetry(api.StatusCode, api.ContentType, api.Body) {
+			return 0, false
+		}
+	case errors.As(err, &te):
+		if errors.Is(err, sdk.ErrResponseTooLarge) || !c.retryableError(te.Err) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	wait := c.policy.backoff(attempt)
+	if c.policy.exhausted(attempt, wait, start) || pastDeadline(ctx, wait) {
+		return 0, false
+	}
+	return wait, true
 }
 
 // pastDeadline reports whether waiting d would outlast ctx: then the last
@@ -578,9 +626,77 @@ func (c *call) decode(v any) error {
 	if string(body) == "null" {
 		return badAnswer("%s: %d response body is null", c.op.Name, c.rsp.StatusCode)
 	}
+	if len(body) > decodeCheckFrom {
+		if need, limit := decodeCost(body, reflect.TypeOf(v).Elem()), decodeAmplification*int64(len(body)); need > limit {
+			return badAnswer("%s: %d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
+				c.op.Name, c.rsp.StatusCode, len(body), need, decodeAmplification)
+		}
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		// Decode errors quote the input (an 8 MiB number, say): bound them.
 		return badAnswer("%s: decode %d response: %s", c.op.Name, c.rsp.StatusCode, c.text(err.Error()))
 	}
 	return nil
+}
+
+// A hostile answer can make a small body decode into a large heap: "{}"
+// (3 bytes in an array) becomes a whole struct. The body limit bounds
+// bytes, not memory; decodeCost bounds memory to decodeAmplification × the
+// body. Small bodies cannot do harm, so they are not scanned.
+const (
+	decodeAmplification = 8
+	decodeCheckFrom     = 64 << 10
+)
+
+var nodeSizes sync.Map // reflect.Type → int64
+
+// decodeCost estimates the bytes decoding body into t allocates: every
+// JSON object or array may become the largest struct (or slice element)
+// reachable from t, plus the bytes of the body (strings).
+func decodeCost(body []byte, t reflect.Type) int64 {
+	size, ok := nodeSizes.Load(t)
+	if !ok {
+		size, _ = nodeSizes.LoadOrStore(t, largestNode(t, map[reflect.Type]bool{}))
+	}
+	var nodes int64
+	inString, escaped := false, false
+	for _, b := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch b {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			nodes++
+		}
+	}
+	return nodes*size.(int64) + int64(len(body))
+}
+
+// largestNode is the size of the largest struct, slice element or map
+// entry reachable from t.
+func largestNode(t reflect.Type, seen map[reflect.Type]bool) int64 {
+	if seen[t] {
+		return 0
+	}
+	seen[t] = true
+	n := int64(t.Size())
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		n = max(n, int64(t.Elem().Size()), largestNode(t.Elem(), seen))
+	case reflect.Map:
+		n = max(n, int64(t.Key().Size()+t.Elem().Size()), largestNode(t.Elem(), seen))
+	case reflect.Struct:
+		for i := range t.NumField() {
+			n = max(n, largestNode(t.Field(i).Type, seen))
+		}
+	}
+	return n
 }

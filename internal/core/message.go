@@ -16,10 +16,12 @@ import (
 const maxErrorBodyBytes = 64 << 10
 
 // newAPIError builds the error for a non-success answer. The message is
-// cleaned, scrubbed, then clipped (in that order, so no prefix of a secret
+// scrubbed, cleaned, then clipped (in that order, so no prefix of a secret
 // survives a cut); the kept body has the secrets replaced too.
 func newAPIError(op string, rsp *http.Response, body []byte, scrub func(string) string) *sdk.APIError {
-	kept := body
+	// Scrub the whole body before cutting it, so no prefix of a secret
+	// survives at the cut.
+	kept := scrub(string(body))
 	if len(kept) > maxErrorBodyBytes {
 		kept = kept[:maxErrorBodyBytes]
 	}
@@ -27,9 +29,9 @@ func newAPIError(op string, rsp *http.Response, body []byte, scrub func(string) 
 	return &sdk.APIError{
 		Operation:   op,
 		StatusCode:  rsp.StatusCode,
-		ContentType: Clip(Clean(ct)),
-		Body:        []byte(scrub(string(kept))),
-		Message:     Clip(scrub(Clean(extractMessage(ct, body)))),
+		ContentType: Clip(Clean(scrub(ct))),
+		Body:        []byte(kept),
+		Message:     Clip(Clean(scrub(extractMessage(ct, body)))),
 	}
 }
 

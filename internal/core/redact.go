@@ -15,7 +15,7 @@ const Redacted = "REDACTED"
 const maxTextLen = 512
 
 // secretQueryKeys are query parameters whose values are always redacted.
-var secretQueryKeys = []string{"x-plex-token", "token", "password", "access_token", "auth_token", "private_key", "key", "secret", "code", "verificationcode"}
+var secretQueryKeys = []string{"x-plex-token", "token", "password", "access_token", "auth_token", "private_key", "key", "secret", "code", "verificationcode", "pin", "devicejwt"}
 
 // RedactURL renders u with its userinfo password and any secret query
 // values (X-Plex-Token and the like) replaced by "REDACTED".

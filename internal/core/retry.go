@@ -182,3 +182,9 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// exhausted reports whether the budget allows no attempt after attempt,
+// given the wait before it and when the call started.
+func (p *policy) exhausted(attempt int, wait time.Duration, start time.Time) bool {
+	return p.none || (p.maxAttempts > 0 && attempt >= p.maxAttempts) || wait > p.maxElapsed-time.Since(start)
+}

@@ -81,6 +81,9 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 	if err != nil {
 		return nil, err
 	}
+	if d := rsp.MediaContainer.Device; d.ClientIdentifier == "" && d.Name == "" && len(d.Connections) == 0 {
+		return nil, core.Incomplete(&opSources, "device")
+	}
 	return &rsp.MediaContainer, nil
 }
 

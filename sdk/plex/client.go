@@ -168,6 +168,7 @@ func New(opts ...Option) (*Client, error) {
 		s.core.Secrets = append(s.core.Secrets, s.accessToken)
 	}
 	s.core.MapError = mapError
+	s.core.NeverRetry = neverRetry
 	c, err := core.New(s.core)
 	if err != nil {
 		return nil, fmt.Errorf("plex.New: %w", err)

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,31 +62,85 @@ func TestSuccessWithoutTokenIsAnError(t *testing.T) {
 	}
 }
 
-func TestTokenAndThrottleSentinels(t *testing.T) {
+// The sentinel table of DESIGN §6: each answer matches exactly the
+// sentinels listed, so a service that drops its token on ErrInvalidToken
+// never drops a good one.
+func TestSentinelTable(t *testing.T) {
+	all := []error{plex.ErrInvalidToken, plex.ErrThrottled, plex.ErrSignInLocked, plex.ErrPinExpired,
+		plex.ErrKeyRegistered, plex.ErrPinRequired, plex.ErrVerificationCodeRequired}
+	lockout := `{"errors":[{"code":1031,"message":"This IP appears to be having trouble signing in to Plex. Please try again later. (detected repeated failures)","status":401}]}`
 	cases := []struct {
+		name     string
 		status   int
 		ct, body string
-		want     error
+		call     string // "user", "pin", "register", "switch"
+		want     []error
 	}{
-		{401, "application/json", `{"errors":[{"code":1001,"message":"User could not be authenticated","status":401}]}`, plex.ErrInvalidToken},
-		{422, "application/xml", `<errors><error>Invalid token</error></errors>`, plex.ErrInvalidToken},
-		{429, "text/plain", "slow down", plex.ErrThrottled},
-		{400, "application/json", `{"errors":[{"code":1031,"message":"Too many requests","status":400}]}`, plex.ErrThrottled},
+		{"1001", 401, "application/json", `{"errors":[{"code":1001,"message":"User could not be authenticated","status":401}]}`, "user", []error{plex.ErrInvalidToken}},
+		{"401 no code", 401, "text/html", `<html><title>Unauthorized</title></html>`, "user", []error{plex.ErrInvalidToken}},
+		{"422 xml", 422, "application/xml", `<errors><error>Invalid token</error></errors>`, "user", []error{plex.ErrInvalidToken}},
+		{"498", 498, "application/json", `{"errors":[{"code":1000,"message":"token expired","status":498}]}`, "user", []error{plex.ErrInvalidToken}},
+		{"429 text", 429, "text/plain", "slow down", "user", []error{plex.ErrThrottled}},
+		{"429 1003", 429, "application/json", `{"errors":[{"code":1003,"message":"API rate limit exceeded","status":429}]}`, "user", []error{plex.ErrThrottled}},
+		{"1031 lockout", 401, "application/json", lockout, "user", []error{plex.ErrSignInLocked}},
+		{"1031 at sign-in", 401, "application/json", lockout, "signin", []error{plex.ErrSignInLocked}},
+		{"404 html", 404, "text/html", `<html><title>Not Found</title></html>`, "pin", nil},
+		{"404 1020", 404, "application/json", `{"errors":[{"code":1020,"message":"Code not found or expired","status":404}]}`, "pin", []error{plex.ErrPinExpired}},
+		{"thumbprint", 422, "application/json", `{"errors":[{"code":1000,"message":"Thumbprint Already Taken","status":422}]}`, "register", []error{plex.ErrKeyRegistered}},
+		{"1041", 403, "application/json", `{"errors":[{"code":1041,"message":"A valid PIN is required to perform this action","status":403}]}`, "switch", []error{plex.ErrPinRequired}},
+		{"503", 503, "text/plain", "down", "user", nil},
 	}
 	for _, c := range cases {
 		u := answer(t, c.status, c.ct, c.body)
-		cl, _ := plex.New(plex.WithPlexTVURL(u), plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
-		_, err := cl.Authentication.GetUserDetails(context.Background(), "tok")
+		cl, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientsURL(u), plex.WithClientIdentifier("cid"),
+			plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
+		ctx := context.Background()
+		var err error
+		switch c.call {
+		case "user":
+			_, err = cl.Authentication.GetUserDetails(ctx, "tok")
+		case "signin":
+			_, err = cl.Authentication.PostUsersSignInData(ctx, plex.SignInRequest{Login: "a", Password: "b"})
+		case "pin":
+			_, err = cl.Authentication.GetPin(ctx, 7)
+		case "register":
+			k, _ := plex.NewDeviceKey()
+			err = cl.Authentication.RegisterDeviceKey(ctx, "tok", k)
+		case "switch":
+			_, err = cl.Authentication.SwitchHomeUser(ctx, "tok", "abc", "1234")
+		}
 		var api *sdk.APIError
-		if !errors.Is(err, c.want) || !errors.As(err, &api) || api.StatusCode != c.status {
-			t.Errorf("%d %s: %v, want errors.Is %v and an *sdk.APIError", c.status, c.body, err, c.want)
+		if !errors.As(err, &api) || api.StatusCode != c.status {
+			t.Errorf("%s: %v, want an *sdk.APIError with %d", c.name, err, c.status)
+		}
+		for _, s := range all {
+			if want := slices.Contains(c.want, s); errors.Is(err, s) != want {
+				t.Errorf("%s: errors.Is(err, %q) = %v, want %v", c.name, s, !want, want)
+			}
 		}
 	}
-	// A 5xx says nothing about the token.
-	u := answer(t, 503, "text/plain", "down")
-	cl, _ := plex.New(plex.WithPlexTVURL(u), plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
-	if _, err := cl.Authentication.GetUserDetails(context.Background(), "tok"); errors.Is(err, plex.ErrInvalidToken) {
-		t.Fatal("503 reported as an invalid token")
+}
+
+// A lockout (1031) and a wrong Home PIN (1041) are never retried, even by a
+// configuration that retries every 4xx.
+func TestLockoutAndWrongPinNeverRetried(t *testing.T) {
+	for _, c := range []struct{ status, code int }{{401, plex.CodeSignInLocked}, {429, plex.CodeSignInLocked}, {403, plex.CodePinRequired}} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			n.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(c.status)
+			fmt.Fprintf(w, `{"errors":[{"code":%d,"message":"no","status":%d}]}`, c.code, c.status)
+		}))
+		retryAll := sdk.RetryConfig{StatusCodes: []string{"4XX"}, MaxAttempts: 5,
+			Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}}
+		cl, _ := plex.New(plex.WithPlexTVURL(srv.URL), plex.WithClientIdentifier("cid"), plex.WithRetryConfig(retryAll))
+		_, err := cl.Authentication.GetUserDetails(context.Background(), "tok")
+		_, err2 := cl.Authentication.SwitchHomeUser(context.Background(), "tok", "abc", "1234")
+		srv.Close()
+		if err == nil || err2 == nil || n.Load() != 2 {
+			t.Errorf("%d/%d: %d requests for two calls, want 2 (%v; %v)", c.status, c.code, n.Load(), err, err2)
+		}
 	}
 }
 

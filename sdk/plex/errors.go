@@ -14,9 +14,12 @@ import (
 // Codes plex.tv puts in errors[].code.
 const (
 	CodeBadCredentials           = 1001 // bad credentials or token (with 401)
+	CodeRateLimited              = 1003 // "API rate limit exceeded" (with 429)
 	CodePinExpired               = 1020 // PIN not found or expired (with 404)
+	CodeInvalidVerificationCode  = 1028 // the two-factor code is wrong (with 401)
 	CodeVerificationCodeRequired = 1029 // a two-factor code is needed (with 401)
-	CodeThrottled                = 1031 // too many requests from this address
+	CodeSignInLocked             = 1031 // sign-in lockout after repeated failures (with 401); lasts hours
+	CodePinRequired              = 1041 // a Home profile's PIN is missing or wrong (with 403)
 )
 
 // Sentinels for errors.Is. The error itself stays an *sdk.APIError (or a
@@ -25,15 +28,33 @@ var (
 	// ErrVerificationCodeRequired matches a 401 that asks for a two-factor
 	// verification code (code 1029): call again with VerificationCode.
 	ErrVerificationCodeRequired = errors.New("plex: two-factor verification code required")
-	// ErrInvalidToken matches a call with a token that plex.tv refused: 401
-	// (code 1001) or 422 "Invalid token". The token is revoked or wrong; a
-	// 5xx or a network failure says nothing about the token and does not match.
+	// ErrInvalidToken matches a call whose token was refused: 401 (code 1001
+	// or no code), 422 "Invalid token", or 498 (a Plex JWT that expired). The
+	// token is no good: get another. A lockout, a rate limit, a 5xx or a
+	// network failure says nothing about the token and never matches, so a
+	// service that drops its token on ErrInvalidToken never drops a good one.
 	ErrInvalidToken = errors.New("plex: invalid or revoked token")
-	// ErrThrottled matches 429 or errors[].code 1031: slow down.
-	ErrThrottled = errors.New("plex: too many requests")
-	// ErrPinExpired matches GetPin or WaitForPin after the PIN expired
-	// (404 with code 1020, or past its expiry).
+	// ErrThrottled matches 429, plex.tv's rate limit (code 1003, "API rate
+	// limit exceeded"): slow down and try later.
+	ErrThrottled = errors.New("plex: rate limited")
+	// ErrSignInLocked matches code 1031 ("This IP appears to be having
+	// trouble signing in"): plex.tv refuses sign-ins from this address after
+	// repeated failures, for hours. It is never retried and matches neither
+	// ErrThrottled nor ErrInvalidToken: wait, do not try again now.
+	ErrSignInLocked = errors.New("plex: sign-in locked after repeated failures; wait before trying again")
+	// ErrPinExpired matches GetPin, WaitForPin and WaitForJWTPin after the
+	// PIN expired: 404 with code 1020, or past its expiry. A 404 without code
+	// 1020 (an HTML page from a wrong base URL) is a plain *sdk.APIError.
 	ErrPinExpired = errors.New("plex: PIN expired")
+	// ErrKeyRegistered matches RegisterDeviceKey's 422 "Thumbprint Already
+	// Taken": the key is registered already, by this client earlier or by
+	// another device. It is not a success: use a new key, or go on
+	// exchanging if this client registered it.
+	ErrKeyRegistered = errors.New("plex: device key already registered")
+	// ErrPinRequired matches SwitchHomeUser's 403 with code 1041: the
+	// profile's PIN is missing or wrong. Ask the user for it; never retry
+	// the same PIN.
+	ErrPinRequired = errors.New("plex: the profile's PIN is missing or wrong")
 )
 
 // ErrorDetail is one entry of a Plex error body's errors[]. Message is
@@ -57,7 +78,7 @@ func (e *BadRequestError) Error() string { return e.APIError.Error() }
 // Unwrap returns the underlying *sdk.APIError.
 func (e *BadRequestError) Unwrap() error { return e.APIError }
 
-// Is matches the sentinels that apply (ErrThrottled for code 1031).
+// Is matches the sentinels that apply (ErrSignInLocked for code 1031).
 func (e *BadRequestError) Is(target error) bool { return contains(e.match, target) }
 
 // UnauthorizedError is a 401 with Plex's JSON error body.
@@ -74,7 +95,7 @@ func (e *UnauthorizedError) Error() string { return e.APIError.Error() }
 func (e *UnauthorizedError) Unwrap() error { return e.APIError }
 
 // Is matches ErrVerificationCodeRequired when plex.tv asked for a 2FA code,
-// ErrInvalidToken when a token call was refused.
+// ErrSignInLocked for a lockout, ErrInvalidToken when a token call was refused.
 func (e *UnauthorizedError) Is(target error) bool { return contains(e.match, target) }
 
 // statusError is any other status that a sentinel matches; it unwraps to
@@ -128,8 +149,12 @@ func ParseErrorBody(contentType string, body []byte) (details []ErrorDetail, ok 
 // tokenOperations send a user's token: a 401 there means the token is bad.
 var tokenOperations = map[string]bool{
 	opTransient.Name: true, opSources.Name: true, opUser.Name: true,
-	opResources.Name: true, opRegisterKey.Name: true,
+	opResources.Name: true, opRegisterKey.Name: true, opPing.Name: true,
+	opSignOut.Name: true, opHomeUsers.Name: true, opSwitchHome.Name: true,
 }
+
+// statusInvalidJWT is plex.tv's answer to an expired Plex JWT.
+const statusInvalidJWT = 498
 
 // mapError turns answers into typed errors and attaches the sentinels that
 // match; everything stays unwrappable to the *sdk.APIError (its Body
@@ -138,17 +163,25 @@ func mapError(e *sdk.APIError) error {
 	details, hasDetails := ParseErrorBody(e.ContentType, e.Body)
 	var match []error
 	switch {
+	case HasCode(details, CodeSignInLocked):
+		match = append(match, ErrSignInLocked)
 	case e.StatusCode == http.StatusUnauthorized && HasCode(details, CodeVerificationCodeRequired):
 		match = append(match, ErrVerificationCodeRequired)
-	case e.StatusCode == http.StatusUnauthorized && tokenOperations[e.Operation]:
-		match = append(match, ErrInvalidToken)
-	case e.StatusCode == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(e.Message+" "+string(e.Body)), "invalid token"):
-		match = append(match, ErrInvalidToken)
-	case e.StatusCode == http.StatusNotFound && (HasCode(details, CodePinExpired) || e.Operation == opGetPin.Name):
-		match = append(match, ErrPinExpired)
-	}
-	if e.StatusCode == http.StatusTooManyRequests || HasCode(details, CodeThrottled) {
+	case e.StatusCode == http.StatusForbidden && HasCode(details, CodePinRequired):
+		match = append(match, ErrPinRequired)
+	case e.StatusCode == http.StatusTooManyRequests:
 		match = append(match, ErrThrottled)
+	case e.StatusCode == http.StatusUnauthorized && tokenOperations[e.Operation] &&
+		(!hasDetails || HasCode(details, CodeBadCredentials)):
+		match = append(match, ErrInvalidToken)
+	case e.StatusCode == statusInvalidJWT:
+		match = append(match, ErrInvalidToken)
+	case e.StatusCode == http.StatusUnprocessableEntity && mentions(e, "thumbprint already taken"):
+		match = append(match, ErrKeyRegistered)
+	case e.StatusCode == http.StatusUnprocessableEntity && mentions(e, "invalid token"):
+		match = append(match, ErrInvalidToken)
+	case e.StatusCode == http.StatusNotFound && HasCode(details, CodePinExpired):
+		match = append(match, ErrPinExpired)
 	}
 	switch {
 	case e.StatusCode == http.StatusBadRequest && hasDetails:
@@ -159,4 +192,22 @@ func mapError(e *sdk.APIError) error {
 		return &statusError{APIError: e, match: match}
 	}
 	return e
+}
+
+// mentions reports whether the answer's message or body says phrase (any
+// case, any body format: plex.tv answers XML to some clients).
+func mentions(e *sdk.APIError, phrase string) bool {
+	return strings.Contains(strings.ToLower(e.Message), phrase) ||
+		strings.Contains(strings.ToLower(string(e.Body)), phrase)
+}
+
+// neverRetry says which answers a retry cannot help, whatever the retry
+// configuration: a sign-in lockout (each try prolongs it) and a wrong Home
+// PIN (each try is one more wrong PIN).
+func neverRetry(status int, contentType string, body []byte) bool {
+	if status < 400 || status == http.StatusServiceUnavailable {
+		return false
+	}
+	details, _ := ParseErrorBody(contentType, body)
+	return HasCode(details, CodeSignInLocked) || HasCode(details, CodePinRequired)
 }

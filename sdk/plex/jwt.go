@@ -134,22 +134,19 @@ func (k *DeviceKey) PublicJWK() JWK {
 	}
 }
 
-func (k *DeviceKey) String() string {
-	if k == nil {
-		return "plex.DeviceKey(nil)"
-	}
-	return "plex.DeviceKey{KeyID: " + k.kid + "}"
-}
+// String shows only the key id. Value receivers: a DeviceKey held by value
+// (in a config struct, say) prints as safely as a pointer.
+func (k DeviceKey) String() string { return "plex.DeviceKey{KeyID: " + k.kid + "}" }
 
 // Format shows only the key id, whatever the verb.
-func (k *DeviceKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+func (k DeviceKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 
 // LogValue shows only the key id in slog output.
-func (k *DeviceKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
+func (k DeviceKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // MarshalJSON writes only the key id: the private key is never serialized
 // by accident (use MarshalPEM on purpose).
-func (k *DeviceKey) MarshalJSON() ([]byte, error) {
+func (k DeviceKey) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"kid": k.kid})
 }
 
@@ -182,8 +179,10 @@ func (k *DeviceKey) sign(nonce, clientID string, now time.Time) (string, error) 
 }
 
 // RegisterDeviceKey registers k's public key with the account of
-// xPlexToken, once per key. A key that is registered already ("Thumbprint
-// Already Taken") counts as done. Only the given token is sent.
+// xPlexToken, once per key. A key that is registered already (plex.tv's 422
+// "Thumbprint Already Taken", by this client earlier or by another device)
+// is an error matching errors.Is(err, ErrKeyRegistered), never a success.
+// Only the given token is sent.
 func (a *Authentication) RegisterDeviceKey(ctx context.Context, xPlexToken string, k *DeviceKey, opts ...sdk.CallOption) error {
 	if err := checkToken(&opRegisterKey, xPlexToken); err != nil {
 		return err
@@ -199,31 +198,24 @@ func (a *Authentication) RegisterDeviceKey(ctx context.Context, xPlexToken strin
 		Kty: plexapi.JWKKty(jwk.Kty), Crv: plexapi.JWKCrv(jwk.Crv), X: jwk.X, Use: &jwk.Use, Alg: &jwk.Alg, Kid: &jwk.Kid,
 	}}
 	params := &plexapi.RegisterDeviceKeyParams{XPlexClientIdentifier: a.clientID}
-	err := core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.clients, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	return core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.clients, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).RegisterDeviceKey(ctx, params, body, a.headers(xPlexToken))
 	})
-	var api *sdk.APIError
-	if errors.As(err, &api) && api.StatusCode == http.StatusUnprocessableEntity &&
-		strings.Contains(strings.ToLower(api.Message+" "+string(api.Body)), "thumbprint already taken") {
-		return nil
-	}
-	return err
 }
 
-// ExchangeDeviceJWT trades a device JWT signed by k for a Plex JWT (valid
-// about 7 days; use JWT.Token like any token). It fetches a fresh nonce and
-// signs anew for every attempt: a nonce is single-use, so no device JWT is
-// ever sent twice. The key must be registered (RegisterDeviceKey).
+// ExchangeDeviceJWT trades a device JWT signed by k for a Plex JWT (use
+// JWT.Token like any token). Every attempt fetches a fresh nonce and signs
+// anew: a nonce is single-use, so no device JWT is ever sent twice. The
+// nonce and the exchange share one retry budget: MaxAttempts counts
+// nonce-and-exchange attempts, not requests. The key must be registered
+// (RegisterDeviceKey, or a JWT PIN sign-in). A JWT that has already expired
+// when it arrives is an error, not a success.
 func (a *Authentication) ExchangeDeviceJWT(ctx context.Context, k *DeviceKey, opts ...sdk.CallOption) (*JWT, error) {
 	if err := a.needClientID(&opExchange); err != nil {
 		return nil, err
 	}
 	if k == nil {
 		return nil, fmt.Errorf("%s: nil device key", opExchange.Name)
-	}
-	first, err := a.deviceJWT(ctx, k, opts)
-	if err != nil {
-		return nil, err
 	}
 	params := &plexapi.ExchangeDeviceJWTParams{XPlexClientIdentifier: a.clientID}
 	info := &core.CallInfo{Refresh: func(ctx context.Context) ([]byte, error) {
@@ -236,27 +228,44 @@ func (a *Authentication) ExchangeDeviceJWT(ctx context.Context, k *DeviceKey, op
 	rsp, err := core.Invoke[struct {
 		AuthToken string `json:"auth_token"`
 	}](ctx, a.core, &opExchange, a.clients, opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).ExchangeDeviceJWT(ctx, params, plexapi.ExchangeDeviceJWTJSONRequestBody{Jwt: first}, a.setFixed)
+		// The body is Refresh's, made per attempt.
+		return (&plexapi.Client{Server: server, Client: d}).ExchangeDeviceJWT(ctx, params, plexapi.ExchangeDeviceJWTJSONRequestBody{}, a.setFixed)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if rsp.AuthToken == "" {
-		return nil, core.Incomplete(&opExchange, "auth_token")
-	}
-	exp, err := jwtExpiry(rsp.AuthToken)
-	if err != nil {
-		return nil, core.Incomplete(&opExchange, "Plex JWT with an exp claim ("+err.Error()+")")
-	}
-	return &JWT{Token: rsp.AuthToken, ExpiresAt: exp}, nil
+	return plexJWT(&opExchange, rsp.AuthToken, time.Now())
 }
 
-// deviceJWT fetches a nonce and signs a device JWT with it.
+// plexJWT reads a Plex JWT's claims; one that is missing, unreadable or
+// already expired breaks the operation's promise.
+func plexJWT(op *core.Operation, token string, now time.Time) (*JWT, error) {
+	if token == "" {
+		return nil, core.Incomplete(op, "Plex JWT")
+	}
+	exp, iat, err := jwtClaims(token)
+	if err != nil {
+		return nil, core.Incomplete(op, "Plex JWT with an exp claim ("+err.Error()+")")
+	}
+	if !now.Before(exp) {
+		return nil, core.Incomplete(op, "unexpired Plex JWT (it expired at "+exp.UTC().Format(time.RFC3339)+")")
+	}
+	if iat.IsZero() || iat.After(exp) {
+		iat = now
+	}
+	return &JWT{Token: token, ExpiresAt: exp, IssuedAt: iat}, nil
+}
+
+// noRetries makes a call one attempt: the nonce request is one step of an
+// attempt whose budget the caller's operation keeps.
+var noRetries = sdk.WithRetries(sdk.RetryConfig{Strategy: sdk.StrategyNone})
+
+// deviceJWT fetches a nonce (one request) and signs a device JWT with it.
 func (a *Authentication) deviceJWT(ctx context.Context, k *DeviceKey, opts []sdk.CallOption) (string, error) {
 	params := &plexapi.GetDeviceNonceParams{XPlexClientIdentifier: a.clientID}
 	n, err := core.Invoke[struct {
 		Nonce string `json:"nonce"`
-	}](ctx, a.core, &opNonce, a.clients, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	}](ctx, a.core, &opNonce, a.clients, append(opts[:len(opts):len(opts)], noRetries), nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetDeviceNonce(ctx, params, a.setFixed)
 	})
 	if err != nil {
@@ -268,42 +277,74 @@ func (a *Authentication) deviceJWT(ctx context.Context, k *DeviceKey, opts []sdk
 	return k.sign(n.Nonce, a.clientID, time.Now())
 }
 
-// jwtExpiry reads the exp claim of a JWT without verifying it (plex.tv
-// made it; the caller only needs to know when to refresh).
-func jwtExpiry(token string) (time.Time, error) {
+// jwtClaims reads the exp and iat claims of a JWT without verifying it
+// (plex.tv made it; the caller only needs to know when to refresh). iat is
+// zero when absent.
+func jwtClaims(token string) (exp, iat time.Time, err error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return time.Time{}, errors.New("not a JWT (want three dot-separated parts)")
+		return exp, iat, errors.New("not a JWT (want three dot-separated parts)")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return time.Time{}, errors.New("claims are not base64url")
+		return exp, iat, errors.New("claims are not base64url")
 	}
 	var claims struct {
 		Exp *json.Number `json:"exp"`
+		Iat *json.Number `json:"iat"`
 	}
 	d := json.NewDecoder(bytes.NewReader(payload))
 	d.UseNumber()
 	if err := d.Decode(&claims); err != nil || claims.Exp == nil {
-		return time.Time{}, errors.New("no exp claim")
+		return exp, iat, errors.New("no exp claim")
 	}
-	f, err := claims.Exp.Float64()
-	if err != nil || f <= 0 || f > 1e11 {
-		return time.Time{}, errors.New("exp claim is not a Unix time")
+	exp, ok := unixClaim(claims.Exp)
+	if !ok {
+		return exp, iat, errors.New("exp claim is not a Unix time")
 	}
-	return time.Unix(int64(f), 0), nil
+	if claims.Iat != nil {
+		iat, _ = unixClaim(claims.Iat)
+	}
+	return exp, iat, nil
 }
 
-// JWTSource hands out a Plex JWT, exchanging a new one only when needed.
-// Safe for concurrent use.
+func unixClaim(n *json.Number) (time.Time, bool) {
+	f, err := n.Float64()
+	if err != nil || f <= 0 || f > 1e11 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(f), 0), true
+}
+
+// JWTSource hands out Plex JWTs for a long-running program: a cache that
+// refreshes ahead of expiry, rides out plex.tv outages and never makes a
+// caller wait while it holds a JWT that is good for a while. With L the held
+// JWT's lifetime (ExpiresAt − IssuedAt) and r the time it has left:
+//
+//   - fresh (r > min(24 h, L/2)): Token returns it; no request.
+//   - stale (min(1 min, L/10) < r ≤ min(24 h, L/2)): Token returns it at
+//     once and one background exchange replaces it (at most one in flight,
+//     detached from every caller's ctx).
+//   - due (none held, or r ≤ min(1 min, L/10)): callers wait for one shared
+//     exchange, each until its own ctx ends.
+//
+// A held JWT that has not expired is never withheld because an exchange
+// failed; an expired one is never returned. After a failed exchange the
+// next background one waits a backoff (1 s doubling to 5 min, reset by a
+// success). Safe for concurrent use; use it through Transport or PlexToken.
 type JWTSource struct {
-	a *Authentication
-	k *DeviceKey
+	a  *Authentication
+	k  *DeviceKey
+	st *jwtState // shared, so a JWTSource copied by value prints and works safely
+}
 
-	cur atomic.Pointer[JWT] // the held token, read without locking
+type jwtState struct {
+	cur atomic.Pointer[JWT] // the held JWT, read without locking
 
-	mu     sync.Mutex
-	flight *exchange // the exchange in progress, shared by every caller
+	mu        sync.Mutex
+	flight    *exchange // the exchange in progress, shared by every caller
+	failures  int       // exchanges failed in a row
+	notBefore time.Time // no background exchange before this (backoff)
 }
 
 type exchange struct {
@@ -312,68 +353,213 @@ type exchange struct {
 	err  error
 }
 
-// jwtRefreshBefore: a held JWT that ends sooner than this is replaced.
-const jwtRefreshBefore = 24 * time.Hour
+// Lifecycle bounds (DESIGN §6 "Token lifecycle").
+const (
+	staleBefore     = 24 * time.Hour  // at most this long before expiry a JWT turns stale
+	dueBefore       = time.Minute     // at most this long before expiry callers wait
+	backoffFirst    = time.Second     // wait after the first failed exchange
+	backoffMax      = 5 * time.Minute // longest wait between failed exchanges
+	exchangeTimeout = 2 * time.Minute // bounds an exchange that outlives its callers
+)
 
-// exchangeTimeout bounds a shared exchange that outlives its callers.
-const exchangeTimeout = 5 * time.Minute
-
-// NewJWTSource returns a JWTSource that exchanges device JWTs signed by k.
+// NewJWTSource returns a JWTSource that exchanges device JWTs signed by k
+// (registered already). Seed it with SetToken to start from a JWT you have.
 func (a *Authentication) NewJWTSource(k *DeviceKey) *JWTSource {
-	return &JWTSource{a: a, k: k}
+	return &JWTSource{a: a, k: k, st: &jwtState{}}
 }
 
-// Token returns a Plex JWT valid for at least 24 more hours when it can:
-// the held one, or a new one from ExchangeDeviceJWT when none is held or the
-// held one ends within 24 h. Concurrent callers share one exchange; each
-// returns as soon as its own ctx ends. A failed exchange is not kept: the
-// next call tries again.
+type jwtPhase int
+
+const (
+	phaseFresh jwtPhase = iota
+	phaseStale
+	phaseDue    // held and valid, but callers wait for its replacement
+	phaseAbsent // none held, or expired
+)
+
+func phase(j *JWT, now time.Time) jwtPhase {
+	if j == nil {
+		return phaseAbsent
+	}
+	r := j.ExpiresAt.Sub(now)
+	if r <= 0 {
+		return phaseAbsent
+	}
+	stale, due := staleBefore, dueBefore
+	if !j.IssuedAt.IsZero() && j.IssuedAt.Before(j.ExpiresAt) {
+		l := j.ExpiresAt.Sub(j.IssuedAt)
+		stale, due = min(stale, l/2), min(due, l/10)
+	}
+	switch {
+	case r > stale:
+		return phaseFresh
+	case r > due:
+		return phaseStale
+	}
+	return phaseDue
+}
+
+// Token returns a Plex JWT under the rules of JWTSource: at once when it
+// holds one that is fresh or stale; otherwise after one exchange shared by
+// every caller. It fails only when it holds no unexpired JWT and the
+// exchange failed (that error is not kept: the next call tries again).
 func (s *JWTSource) Token(ctx context.Context) (*JWT, error) {
-	if j := s.cur.Load(); j != nil && time.Until(j.ExpiresAt) > jwtRefreshBefore {
+	if s == nil || s.st == nil {
+		return nil, fmt.Errorf("%s: JWTSource not made by NewJWTSource", opExchange.Name)
+	}
+	j := s.st.cur.Load()
+	if phase(j, time.Now()) == phaseFresh {
 		return j, nil
+	}
+	return s.refresh(ctx)
+}
+
+func (s *JWTSource) refresh(ctx context.Context) (*JWT, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%s: nil context", opExchange.Name)
 	}
 	if s.k == nil {
 		return nil, fmt.Errorf("%s: nil device key", opExchange.Name)
 	}
-	s.mu.Lock()
-	if j := s.cur.Load(); j != nil && time.Until(j.ExpiresAt) > jwtRefreshBefore {
-		s.mu.Unlock()
+	st := s.st
+	st.mu.Lock()
+	now := time.Now()
+	j := st.cur.Load()
+	ph := phase(j, now)
+	backingOff := now.Before(st.notBefore)
+	switch {
+	case ph == phaseFresh:
+		st.mu.Unlock()
+		return j, nil
+	case ph == phaseStale, ph == phaseDue && backingOff:
+		// Served at once; refreshed in the background unless an exchange
+		// runs already or the last one failed too recently.
+		if st.flight == nil && !backingOff {
+			s.start(ctx)
+		}
+		st.mu.Unlock()
 		return j, nil
 	}
-	f := s.flight
+	f := st.flight
 	if f == nil {
-		f = &exchange{done: make(chan struct{})}
-		s.flight = f
-		// Detached from the first caller's ctx: its cancellation must not
-		// fail the exchange the others wait on.
-		go s.run(context.WithoutCancel(ctx), f)
+		f = s.start(ctx)
 	}
-	s.mu.Unlock()
+	st.mu.Unlock()
 	select {
 	case <-f.done:
-		return f.jwt, f.err
+		if f.err == nil {
+			return f.jwt, nil
+		}
+		if held := st.cur.Load(); phase(held, time.Now()) != phaseAbsent {
+			return held, nil
+		}
+		return nil, f.err
 	case <-ctx.Done():
+		if held := st.cur.Load(); phase(held, time.Now()) != phaseAbsent {
+			return held, nil
+		}
 		return nil, fmt.Errorf("%s: %w", opExchange.Name, ctx.Err())
 	}
+}
+
+// start begins the one exchange in flight; st.mu is held. It is detached
+// from ctx's cancellation (keeping its values), so a caller that gives up
+// does not fail the exchange others wait on.
+func (s *JWTSource) start(ctx context.Context) *exchange {
+	f := &exchange{done: make(chan struct{})}
+	s.st.flight = f
+	go s.run(context.WithoutCancel(ctx), f)
+	return f
 }
 
 func (s *JWTSource) run(ctx context.Context, f *exchange) {
 	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
 	defer cancel()
 	f.jwt, f.err = s.a.ExchangeDeviceJWT(ctx, s.k)
-	s.mu.Lock()
+	st := s.st
+	st.mu.Lock()
 	if f.err == nil {
-		s.cur.Store(f.jwt)
+		st.cur.Store(f.jwt)
+		st.failures, st.notBefore = 0, time.Time{}
+	} else {
+		st.failures++
+		st.notBefore = time.Now().Add(failureBackoff(st.failures))
 	}
-	s.flight = nil
-	s.mu.Unlock()
+	st.flight = nil
+	st.mu.Unlock()
 	close(f.done)
 }
 
-// Format keeps the held token out of fmt output.
-func (s *JWTSource) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "plex.JWTSource{token: REDACTED}")
+// failureBackoff is the wait after n failed exchanges in a row: 1 s, 2 s,
+// 4 s … at most 5 min.
+func failureBackoff(n int) time.Duration {
+	if n > 10 {
+		return backoffMax
+	}
+	return min(backoffFirst<<(n-1), backoffMax)
 }
 
+// PlexToken returns Token(ctx).Token: a JWTSource is a TokenSource.
+func (s *JWTSource) PlexToken(ctx context.Context) (string, error) {
+	j, err := s.Token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return j.Token, nil
+}
+
+// SetToken hands the source a Plex JWT obtained elsewhere (WaitForJWTPin, a
+// file); it is served and refreshed under the same rules. A zero ExpiresAt
+// or IssuedAt is read from the JWT's claims; a JWT whose expiry cannot be
+// known, or that has expired, is ignored (the next Token exchanges anew).
+func (s *JWTSource) SetToken(j *JWT) {
+	if s == nil || s.st == nil || j == nil || j.Token == "" {
+		return
+	}
+	cp := *j
+	if cp.ExpiresAt.IsZero() || cp.IssuedAt.IsZero() {
+		exp, iat, err := jwtClaims(cp.Token)
+		if cp.ExpiresAt.IsZero() {
+			if err != nil {
+				return
+			}
+			cp.ExpiresAt = exp
+		}
+		if cp.IssuedAt.IsZero() && err == nil && !iat.IsZero() {
+			cp.IssuedAt = iat
+		}
+	}
+	if !time.Now().Before(cp.ExpiresAt) {
+		return
+	}
+	s.st.cur.Store(&cp)
+}
+
+// Invalidate drops j if it is still the held JWT (compared by Token), so the
+// next Token exchanges anew: call it after plex.tv answered 498 or 401 to j.
+// A JWT a concurrent refresh already replaced is left alone.
+func (s *JWTSource) Invalidate(j *JWT) {
+	if s == nil || s.st == nil || j == nil {
+		return
+	}
+	for {
+		held := s.st.cur.Load()
+		if held == nil || held.Token != j.Token || s.st.cur.CompareAndSwap(held, nil) {
+			return
+		}
+	}
+}
+
+// String shows the source without its JWT or key.
+func (s JWTSource) String() string {
+	if s.k == nil {
+		return "plex.JWTSource{token: REDACTED}"
+	}
+	return "plex.JWTSource{KeyID: " + s.k.kid + ", token: REDACTED}"
+}
+
+// Format keeps the held token out of fmt output, whatever the verb.
+func (s JWTSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
 // LogValue keeps the held token out of slog output.
-func (s *JWTSource) LogValue() slog.Value { return slog.StringValue("plex.JWTSource{token: REDACTED}") }
+func (s JWTSource) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -61,13 +61,18 @@ func (a *Authentication) CreatePin(ctx context.Context, strong bool, opts ...sdk
 	}
 	params := &plexapi.CreatePinParams{Strong: &strong, XPlexClientIdentifier: a.clientID}
 	w, err := core.Invoke[pinWire](ctx, a.core, &opCreatePin, a.plexTV, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).CreatePin(ctx, params, a.setFixed)
+		return (&plexapi.Client{Server: server, Client: d}).CreatePinWithBody(ctx, params, "", nil, a.setFixed, noContentType)
 	})
 	if err != nil {
 		return nil, err
 	}
+	return a.newPin(&opCreatePin, w)
+}
+
+// newPin checks and converts a created PIN.
+func (a *Authentication) newPin(op *core.Operation, w *pinWire) (*Pin, error) {
 	if w.ID <= 0 || w.Code == "" {
-		return nil, core.Incomplete(&opCreatePin, "PIN id and code")
+		return nil, core.Incomplete(op, "PIN id and code")
 	}
 	p, _ := w.pin(time.Now())
 	if p.ClientIdentifier == "" {
@@ -83,26 +88,35 @@ func (a *Authentication) CreatePin(ctx context.Context, strong bool, opts ...sdk
 // approves. After the PIN expired it returns an error matching
 // errors.Is(err, ErrPinExpired).
 func (a *Authentication) GetPin(ctx context.Context, id int64, opts ...sdk.CallOption) (*Pin, error) {
-	if err := a.needClientID(&opGetPin); err != nil {
+	return a.getPin(ctx, &opGetPin, a.plexTV, id, "", opts)
+}
+
+// getPin polls a PIN on server; deviceJWT is set for a JWT PIN (a secret
+// in the query: scrubbed from errors and logs, redacted in URLs).
+func (a *Authentication) getPin(ctx context.Context, op *core.Operation, server string, id int64, deviceJWT string, opts []sdk.CallOption) (*Pin, error) {
+	if err := a.needClientID(op); err != nil {
 		return nil, err
 	}
 	if id <= 0 {
-		return nil, fmt.Errorf("%s: PIN id %d is not positive", opGetPin.Name, id)
+		return nil, fmt.Errorf("%s: PIN id %d is not positive", op.Name, id)
 	}
 	params := &plexapi.GetPinParams{XPlexClientIdentifier: a.clientID}
-	w, err := core.Invoke[pinWire](ctx, a.core, &opGetPin, a.plexTV, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	if deviceJWT != "" {
+		params.DeviceJWT = &deviceJWT
+	}
+	w, err := core.Invoke[pinWire](ctx, a.core, op, server, opts, &core.CallInfo{Secrets: [2]string{deviceJWT}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetPin(ctx, id, params, a.setFixed)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if w.ID == 0 && w.Code == "" {
-		return nil, core.Incomplete(&opGetPin, "PIN")
+		return nil, core.Incomplete(op, "PIN")
 	}
 	now := time.Now()
 	p, expired := w.pin(now)
 	if p.AuthToken == "" && (expired || !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt)) {
-		return nil, fmt.Errorf("%s: PIN %d: %w", opGetPin.Name, id, ErrPinExpired)
+		return nil, fmt.Errorf("%s: PIN %d: %w", op.Name, id, ErrPinExpired)
 	}
 	return p, nil
 }
@@ -115,23 +129,30 @@ func (a *Authentication) GetPin(ctx context.Context, id int64, opts ...sdk.CallO
 // during one poll does not end the wait; ctx ends it at once. All polls go
 // over one keep-alive connection.
 func (a *Authentication) WaitForPin(ctx context.Context, pin *Pin, every time.Duration, opts ...sdk.CallOption) (*Pin, error) {
+	return a.waitPin(ctx, &opWaitPin, pin, every, func(ctx context.Context) (*Pin, error) {
+		return a.GetPin(ctx, pin.ID, opts...)
+	})
+}
+
+// waitPin is the polling loop of WaitForPin and WaitForJWTPin.
+func (a *Authentication) waitPin(ctx context.Context, op *core.Operation, pin *Pin, every time.Duration, poll func(context.Context) (*Pin, error)) (*Pin, error) {
 	switch {
 	case pin == nil:
-		return nil, fmt.Errorf("%s: nil PIN", opWaitPin.Name)
+		return nil, fmt.Errorf("%s: nil PIN", op.Name)
 	case pin.ID <= 0:
-		return nil, fmt.Errorf("%s: PIN id %d is not positive", opWaitPin.Name, pin.ID)
+		return nil, fmt.Errorf("%s: PIN id %d is not positive", op.Name, pin.ID)
 	case every < 0:
-		return nil, fmt.Errorf("%s: interval %v is negative", opWaitPin.Name, every)
+		return nil, fmt.Errorf("%s: interval %v is negative", op.Name, every)
 	case every == 0:
 		every = time.Second
 	}
-	if err := a.needClientID(&opWaitPin); err != nil {
+	if err := a.needClientID(op); err != nil {
 		return nil, err
 	}
 	expiresAt := pin.ExpiresAt
 	interval := every
 	for {
-		p, err := a.GetPin(ctx, pin.ID, opts...)
+		p, err := poll(ctx)
 		switch {
 		case err == nil && p.AuthToken != "":
 			return p, nil
@@ -146,7 +167,7 @@ func (a *Authentication) WaitForPin(ctx context.Context, pin *Pin, every time.Du
 			interval = min(2*interval, max(every, 30*time.Second))
 		}
 		if !expiresAt.IsZero() && !time.Now().Before(expiresAt) {
-			return nil, fmt.Errorf("%s: PIN %d expired at %s: %w", opWaitPin.Name, pin.ID, expiresAt.Format(time.RFC3339), ErrPinExpired)
+			return nil, fmt.Errorf("%s: PIN %d expired at %s: %w", op.Name, pin.ID, expiresAt.Format(time.RFC3339), ErrPinExpired)
 		}
 		wait := interval
 		if !expiresAt.IsZero() {
@@ -156,7 +177,7 @@ func (a *Authentication) WaitForPin(ctx context.Context, pin *Pin, every time.Du
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%s: %w", opWaitPin.Name, ctx.Err())
+			return nil, fmt.Errorf("%s: %w", op.Name, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -198,3 +219,12 @@ func (p *Pin) AuthURL(forwardURL string) string {
 // fragmentEscape percent-encodes a value, a space as %20: "+" means a space
 // only to some parsers of a fragment.
 func fragmentEscape(v string) string { return strings.ReplaceAll(url.QueryEscape(v), "+", "%20") }
+
+// noContentType removes the empty Content-Type the generated client sets
+// for a request without a body (the classic PIN is created with none).
+func noContentType(_ context.Context, req *http.Request) error {
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Del("Content-Type")
+	}
+	return nil
+}

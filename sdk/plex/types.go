@@ -163,6 +163,9 @@ type JWT struct {
 	Token string `json:"token"`
 	// ExpiresAt is the JWT's exp claim.
 	ExpiresAt time.Time `json:"expiresAt"`
+	// IssuedAt is the JWT's iat claim (its arrival when it has none);
+	// ExpiresAt − IssuedAt is its lifetime, which JWTSource refreshes by.
+	IssuedAt time.Time `json:"issuedAt"`
 }
 
 // SignInRequest is a username/password sign-in, with the two-factor code
@@ -233,7 +236,8 @@ func (r Resource) String() string {
 
 // String shows the JWT with its secrets redacted.
 func (j JWT) String() string {
-	return "plex.JWT{Token: " + redact(j.Token) + ", ExpiresAt: " + j.ExpiresAt.Format(time.RFC3339) + "}"
+	return "plex.JWT{Token: " + redact(j.Token) + ", ExpiresAt: " + j.ExpiresAt.Format(time.RFC3339) +
+		", IssuedAt: " + j.IssuedAt.Format(time.RFC3339) + "}"
 }
 
 // Every type holding a secret prints its String for every fmt verb (%#v
@@ -287,3 +291,32 @@ func (r Resource) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // LogValue logs String.
 func (j JWT) LogValue() slog.Value { return slog.StringValue(j.String()) }
+
+// Resources is what GetServerResources returns: a slice (range and index
+// it as one) that prints and logs every AccessToken redacted, as
+// slog.Info("servers", "resources", rs) would otherwise log them all. A
+// []Resource you build yourself is a plain slice: its elements still
+// redact themselves in fmt, but slog's JSON handler only calls LogValue on
+// the value it is given, so log a Resources, not a []Resource or a struct
+// holding one.
+type Resources []Resource
+
+// String shows every resource with its token redacted.
+func (rs Resources) String() string {
+	var b strings.Builder
+	b.WriteString("plex.Resources[")
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.String())
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// Format prints String for every verb.
+func (rs Resources) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, rs.String()) }
+
+// LogValue logs String.
+func (rs Resources) LogValue() slog.Value { return slog.StringValue(rs.String()) }

@@ -114,7 +114,31 @@ type pin struct {
 	product            string
 	createdAt, expires time.Time
 	token              string
+	jwk                *plex.JWK // a JWT PIN: the device's public key
+	jwt                string    // a JWT PIN's Plex JWT, once approved
 }
+
+// HomeProfile is a profile of a fake Plex Home (SetHomeUsers).
+type HomeProfile struct {
+	// User is what GET /home/users lists for the profile.
+	User plex.HomeUser
+	// PIN is the profile's PIN; switching needs it when User.Protected.
+	PIN string
+	// Token is the plex.tv token a switch to the profile answers; it works
+	// with GET /user and /resources like any account token.
+	Token string
+}
+
+// Default Home profiles of UserToken's account (see NewServer).
+const (
+	HomeAdminUUID     = "a1b2c3d4e5f60718" // the admin: the account itself
+	HomeKidsUUID      = "b2c3d4e5f6071829" // a protected managed profile
+	HomeKidsPIN       = "4821"             // its PIN
+	HomeKidsToken     = "kidsProfileToken00001"
+	HomeTeenUUID      = "c3d4e5f60718293a" // an unprotected profile
+	HomeTeenToken     = "teenProfileToken00001"
+	MachineIdentifier = "8c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d" // the fake PMS's /identity (and the first resource's clientIdentifier)
+)
 
 // Server is the fake Plex Media Server + plex.tv + clients.plex.tv.
 type Server struct {
@@ -138,6 +162,9 @@ type Server struct {
 	jwtLifetime time.Duration
 	signer      ed25519.PrivateKey
 	throttle    int
+	revoked     map[string]bool          // signed-out tokens and JWTs
+	homes       map[string][]HomeProfile // by the admin account's token
+	deviceJWTs  map[string]time.Time     // device JWTs seen in PIN polls → their exp
 }
 
 // NewServer starts the fake with the accounts and tokens above.
@@ -158,6 +185,11 @@ func NewServer() *Server {
 		keys:      map[string]ed25519.PublicKey{}, keyOwner: map[string]string{},
 		nonces: map[string]time.Time{}, usedNonces: map[string]bool{},
 		jwts: map[string]string{}, jwtLifetime: DefaultJWTLifetime, signer: signer,
+		revoked: map[string]bool{}, homes: map[string][]HomeProfile{}, deviceJWTs: map[string]time.Time{},
+	}
+	s.homes[UserToken] = defaultHome()
+	for _, p := range s.homes[UserToken][1:] {
+		s.accounts["home:"+p.User.UUID] = account{token: p.Token}
 	}
 	f.Handle(http.MethodGet, "", "/security/token", s.checked(s.pmsAuth(s.transientToken)))
 	f.Handle(http.MethodGet, "", "/security/resources", s.checked(s.pmsAuth(s.sourceResources)))
@@ -170,6 +202,13 @@ func NewServer() *Server {
 	f.Handle(http.MethodGet, ClientsPath, "/auth/nonce", s.checked(s.throttled(s.nonce)))
 	f.Handle(http.MethodPost, ClientsPath, "/auth/token", s.checked(s.throttled(s.exchange)))
 	f.Handle(http.MethodGet, ClientsPath, "/auth/keys", s.checked(s.publicKeys))
+	f.Handle(http.MethodPost, ClientsPath, "/pins", s.checked(s.throttled(s.createPin)))
+	f.Handle(http.MethodGet, ClientsPath, "/pins/{id}", s.checked(s.throttled(s.getPin)))
+	f.Handle(http.MethodGet, PlexTVPath, "/ping", s.checked(s.throttled(s.ping)))
+	f.Handle(http.MethodDelete, PlexTVPath, "/users/signout", s.checked(s.throttled(s.signOut)))
+	f.Handle(http.MethodGet, PlexTVPath, "/home/users", s.checked(s.throttled(s.homeUsers)))
+	f.Handle(http.MethodPost, PlexTVPath, "/home/users/{uuid}/switch", s.checked(s.throttled(s.switchHome)))
+	f.Handle(http.MethodGet, "", "/identity", s.identity)
 	f.Start()
 	s.URL = f.URL
 	return s
@@ -208,7 +247,7 @@ func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
 func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, fake.Fault(f)) }
 
 // ThrottleNext makes the next n plex.tv PIN, resource and JWT requests
-// answer 429 with code 1031, as plex.tv does when polled too fast.
+// answer 429 with code 1003, plex.tv's rate limit.
 func (s *Server) ThrottleNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -275,6 +314,12 @@ func (s *Server) ApprovePin(code, token string) error {
 				return fmt.Errorf("plextest: PIN %q has expired", code)
 			}
 			p.token = token
+			if p.jwk != nil {
+				// Approving a JWT PIN registers its key with the account.
+				kid := thumbprint(p.jwk.X)
+				pub, _ := base64.RawURLEncoding.DecodeString(p.jwk.X)
+				s.keys[kid], s.keyOwner[kid] = ed25519.PublicKey(pub), token
+			}
 			return nil
 		}
 	}
@@ -408,7 +453,7 @@ func (s *Server) throttled(h http.HandlerFunc) http.HandlerFunc {
 		}
 		s.mu.Unlock()
 		if throttle {
-			writeErr(w, http.StatusTooManyRequests, plex.CodeThrottled, "Too many requests")
+			writeErr(w, http.StatusTooManyRequests, plex.CodeRateLimited, "API rate limit exceeded")
 			return
 		}
 		h(w, r)
@@ -447,6 +492,9 @@ func (s *Server) sourceResources(w http.ResponseWriter, r *http.Request) {
 func (s *Server) accountFor(token string) (string, string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.revoked[token] {
+		return "", "", false
+	}
 	if t, ok := s.jwts[token]; ok {
 		token = t
 	}
@@ -533,6 +581,23 @@ func (s *Server) pinJSON(p *pin) map[string]any {
 
 func (s *Server) createPin(w http.ResponseWriter, r *http.Request) {
 	strong := r.URL.Query().Get("strong") == "true"
+	jwtPin := strings.HasPrefix(r.URL.Path, ClientsPath)
+	var body struct {
+		JWK    *plex.JWK `json:"jwk"`
+		Strong bool      `json:"strong"`
+	}
+	if jwtPin {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.JWK == nil {
+			s.f.Violate("POST %s: a JWT PIN needs a JSON body with the device's jwk", r.URL.Path)
+			writeErr(w, http.StatusBadRequest, 1000, "jwk required")
+			return
+		}
+		if pub, err := base64.RawURLEncoding.DecodeString(body.JWK.X); err != nil || len(pub) != ed25519.PublicKeySize {
+			writeErr(w, http.StatusBadRequest, 1000, "Invalid key")
+			return
+		}
+		strong = body.Strong
+	}
 	code := randomCode(4, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 	if strong {
 		code = randomCode(25, codeAlphabet)
@@ -541,7 +606,7 @@ func (s *Server) createPin(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.nextPin++
 	p := &pin{id: s.nextPin, code: code, clientID: r.Header.Get("X-Plex-Client-Identifier"),
-		product: r.Header.Get("X-Plex-Product"), createdAt: now, expires: now.Add(s.pinLifetime)}
+		product: r.Header.Get("X-Plex-Product"), createdAt: now, expires: now.Add(s.pinLifetime), jwk: body.JWK}
 	s.pins[p.id] = p
 	out := s.pinJSON(p)
 	s.mu.Unlock()
@@ -560,7 +625,25 @@ func (s *Server) getPin(w http.ResponseWriter, r *http.Request) {
 		}
 		out = s.pinJSON(p)
 	}
+	var refused string
+	if !expired && p.jwk != nil {
+		refused = s.checkPinJWT(p, r)
+		switch {
+		case refused != "":
+			s.f.Violate("GET %s: %s", r.URL.Path, refused)
+		case p.token != "":
+			if p.jwt == "" {
+				p.jwt = s.issueLocked(thumbprint(p.jwk.X))
+				s.jwts[p.jwt] = p.token
+			}
+			out["authToken"] = p.jwt
+		}
+	}
 	s.mu.Unlock()
+	if refused != "" {
+		writeErr(w, 498, 1000, "device JWT refused: "+refused)
+		return
+	}
 	if expired {
 		writeErr(w, http.StatusNotFound, plex.CodePinExpired, "Code not found or expired")
 		return
@@ -713,8 +796,62 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"auth_token": token})
 }
 
+// checkPinJWT verifies a JWT PIN poll's device JWT as plex.tv would:
+// signed by the PIN's key, an issued nonce, aud plex.tv, iss the client
+// identifier, not expired. It returns why it refuses, or "". s.mu is held.
+func (s *Server) checkPinJWT(p *pin, r *http.Request) string {
+	if !strings.HasPrefix(r.URL.Path, ClientsPath) {
+		return "a JWT PIN polled on plex.tv instead of clients.plex.tv"
+	}
+	tok := r.URL.Query().Get("deviceJWT")
+	if tok == "" {
+		return "a JWT PIN polled without deviceJWT"
+	}
+	parts := strings.Split(tok, ".")
+	var header struct{ Alg, Typ, Kid string }
+	var claims struct {
+		Nonce, Scope, Aud, Iss string
+		Iat, Exp               int64
+	}
+	if len(parts) != 3 || decodePart(parts[0], &header) != nil || decodePart(parts[1], &claims) != nil {
+		return "deviceJWT is not a JWT"
+	}
+	pub, _ := base64.RawURLEncoding.DecodeString(p.jwk.X)
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	now := time.Now()
+	_, issued := s.nonces[claims.Nonce]
+	switch {
+	case header.Alg != "EdDSA" || header.Kid != thumbprint(p.jwk.X):
+		return fmt.Sprintf("header %+v, want alg EdDSA and the PIN key's kid", header)
+	case err != nil || !ed25519.Verify(ed25519.PublicKey(pub), []byte(parts[0]+"."+parts[1]), sig):
+		return "signature does not verify against the PIN's jwk"
+	case !issued && !s.usedNonces[claims.Nonce]:
+		return fmt.Sprintf("nonce %q was never issued", claims.Nonce)
+	case claims.Aud != "plex.tv":
+		return fmt.Sprintf("aud %q, want plex.tv", claims.Aud)
+	case claims.Iss != r.Header.Get("X-Plex-Client-Identifier"):
+		return fmt.Sprintf("iss %q is not the client identifier", claims.Iss)
+	case claims.Exp <= now.Unix() || claims.Exp-claims.Iat > int64(nonceLifetime.Seconds()):
+		return fmt.Sprintf("expired or too long-lived device JWT (iat %d, exp %d, now %d)", claims.Iat, claims.Exp, now.Unix())
+	}
+	s.deviceJWTs[tok] = time.Unix(claims.Exp, 0)
+	return ""
+}
+
+// DeviceJWTsSeen is how many distinct device JWTs JWT PIN polls carried.
+func (s *Server) DeviceJWTsSeen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.deviceJWTs)
+}
+
+// issueLocked is issue with s.mu held.
+func (s *Server) issueLocked(kid string) string { return s.sign(kid, s.jwtLifetime) }
+
 // issue signs a Plex JWT with the fake's own key.
-func (s *Server) issue(kid string, lifetime time.Duration) string {
+func (s *Server) issue(kid string, lifetime time.Duration) string { return s.sign(kid, lifetime) }
+
+func (s *Server) sign(kid string, lifetime time.Duration) string {
 	now := time.Now()
 	enc := base64.RawURLEncoding
 	h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "typ": "JWT", "kid": s.kid()})
@@ -745,4 +882,138 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func defaultHome() []HomeProfile {
+	return []HomeProfile{
+		{User: plex.HomeUser{ID: 1, UUID: HomeAdminUUID, Title: "username", Username: "username", Email: Login,
+			Thumb: "https://plex.tv/users/a1b2c3d4e5f60718/avatar", Admin: true, HasPassword: true}, Token: UserToken},
+		{User: plex.HomeUser{ID: 2, UUID: HomeKidsUUID, Title: "Kids", Thumb: "https://plex.tv/users/b2c3d4e5f6071829/avatar",
+			RestrictionProfile: "little_kid", Restricted: true, Protected: true}, PIN: HomeKidsPIN, Token: HomeKidsToken},
+		{User: plex.HomeUser{ID: 3, UUID: HomeTeenUUID, Title: "Teen", Thumb: "https://plex.tv/users/c3d4e5f60718293a/avatar",
+			RestrictionProfile: "teen", Restricted: true}, Token: HomeTeenToken},
+	}
+}
+
+// SetHomeUsers sets the Home of token's account (its admin); each
+// profile's Token becomes a plex.tv token the fake accepts. nil removes the
+// Home (the account is then outside any Home).
+func (s *Server) SetHomeUsers(token string, profiles []HomeProfile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if profiles == nil {
+		delete(s.homes, token)
+		return
+	}
+	s.homes[token] = append([]HomeProfile(nil), profiles...)
+	for _, p := range profiles {
+		if p.Token != "" && p.Token != token {
+			s.accounts["home:"+p.User.UUID] = account{token: p.Token}
+		}
+	}
+}
+
+// IsSignedOut reports whether token was revoked by a sign-out.
+func (s *Server) IsSignedOut(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revoked[token]
+}
+
+func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := s.accountFor(r.Header.Get("X-Plex-Token")); !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	tok := r.Header.Get("X-Plex-Token")
+	if _, _, ok := s.accountFor(tok); !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	s.mu.Lock()
+	s.revoked[tok] = true
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// homeOf finds the Home that the account of token administers or belongs to.
+func (s *Server) homeOf(token string) (admin string, profiles []HomeProfile) {
+	_, acct, ok := s.accountFor(token)
+	if !ok {
+		return "", nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.homes[acct]; ok {
+		return acct, h
+	}
+	for adminTok, h := range s.homes {
+		for _, p := range h {
+			if p.Token == acct {
+				return adminTok, h
+			}
+		}
+	}
+	return acct, nil
+}
+
+func (s *Server) homeUsers(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := s.accountFor(r.Header.Get("X-Plex-Token")); !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	_, profiles := s.homeOf(r.Header.Get("X-Plex-Token"))
+	users := make([]map[string]any, 0, len(profiles))
+	for _, p := range profiles {
+		u := p.User
+		users = append(users, map[string]any{
+			"id": u.ID, "uuid": u.UUID, "title": u.Title, "friendlyName": nil,
+			"username": nullable(u.Username), "email": nullable(u.Email), "thumb": u.Thumb,
+			"hasPassword": u.HasPassword, "restricted": u.Restricted, "restrictionProfile": nullable(u.RestrictionProfile),
+			"admin": u.Admin, "guest": u.Guest, "protected": u.Protected, "updatedAt": 1700000000,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": 1, "name": "username's Home", "guestUserID": nil,
+		"guestUserUUID": nil, "guestEnabled": false, "subscription": true, "users": users})
+}
+
+func nullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+func (s *Server) switchHome(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := s.accountFor(r.Header.Get("X-Plex-Token")); !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	_, profiles := s.homeOf(r.Header.Get("X-Plex-Token"))
+	uuid := r.PathValue("uuid")
+	for _, p := range profiles {
+		if p.User.UUID != uuid {
+			continue
+		}
+		if pin := r.URL.Query().Get("pin"); p.User.Protected && pin != p.PIN {
+			writeErr(w, http.StatusForbidden, plex.CodePinRequired, "A valid PIN is required to perform this action")
+			return
+		}
+		var m map[string]any
+		_ = json.Unmarshal(userJSON(Login, p.Token), &m)
+		m["id"], m["uuid"], m["title"], m["username"] = p.User.ID, p.User.UUID, p.User.Title, p.User.Username
+		m["email"], m["restricted"], m["protected"], m["homeAdmin"] = p.User.Email, p.User.Restricted, p.User.Protected, p.User.Admin
+		writeJSON(w, http.StatusCreated, m)
+		return
+	}
+	writeErr(w, http.StatusNotFound, 1002, "User not found")
+}
+
+func (s *Server) identity(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{
+		"size": 0, "claimed": true, "machineIdentifier": MachineIdentifier, "version": "1.41.3.9314"}})
 }
