@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -202,5 +203,82 @@ func TestPinFixturesDecode(t *testing.T) {
 	c, _ = plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
 	if p, err := c.Authentication.GetPin(context.Background(), 1234567890); err != nil || p.AuthToken != "CxoUzBTSV5hsxjTpFKaf" {
 		t.Fatalf("%+v %v", p, err)
+	}
+}
+
+// slog.Info("servers", "resources", rs) with the JSON handler: what people
+// write; the result must redact itself.
+func TestResourcesLogRedacted(t *testing.T) {
+	u := answer(t, 200, "application/json", `[{"name":"pms","clientIdentifier":"x","accessToken":"resource-secret-token","connections":[]}]`)
+	c, _ := plex.New(plex.WithPlexTVURL(u))
+	rs, err := c.Authentication.GetServerResources(context.Background(), "tok")
+	if err != nil || len(rs) != 1 || rs[0].AccessToken != "resource-secret-token" {
+		t.Fatalf("%v %v", rs, err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("servers", "resources", rs)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("servers", "resources", rs)
+	fmt.Fprintf(&buf, "%v %+v %#v", rs, rs, rs)
+	if strings.Contains(buf.String(), "resource-secret-token") || !strings.Contains(buf.String(), "pms") {
+		t.Fatalf("resources logged with their token:\n%s", buf.String())
+	}
+}
+
+// Scrub first, then clean and cut: a password with a double space, echoed
+// by the server, must not leak with one space; a secret straddling the
+// 64 KiB cut of APIError.Body must not leave its prefix.
+func TestScrubBeforeCleanAndCut(t *testing.T) {
+	password := "open  sesame-42"
+	u := answer(t, 401, "text/plain", "bad password "+password)
+	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
+	_, err := c.Authentication.PostUsersSignInData(context.Background(), plex.SignInRequest{Login: "me", Password: password})
+	if err == nil || strings.Contains(err.Error(), "open sesame") || strings.Contains(err.Error(), "sesame-42") {
+		t.Fatalf("password leaked: %v", err)
+	}
+	token := "tokenAtTheCut-0123456789"
+	body := strings.Repeat("x", 64<<10-5) + token
+	u = answer(t, 418, "text/plain", body)
+	c, _ = plex.New(plex.WithPlexTVURL(u))
+	_, err = c.Authentication.GetUserDetails(context.Background(), token)
+	var api *sdk.APIError
+	if !errors.As(err, &api) || bytes.Contains(api.Body, []byte(token[:5])) {
+		t.Fatalf("the body kept a prefix of the token: ...%q", api.Body[len(api.Body)-10:])
+	}
+}
+
+// A hostile resources array of empty objects: 8 MiB of "{}," would decode
+// into about 2 GiB of Resource structs. The decode is refused instead.
+func TestHostileArrayDecodeBounded(t *testing.T) {
+	body := "[" + strings.Repeat("{},", 8<<20/3) + "{}]"
+	u := answer(t, 200, "application/json", body)
+	c, _ := plex.New(plex.WithPlexTVURL(u))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rs, err := c.Authentication.GetServerResources(context.Background(), "tok")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("%d resources decoded: %v", len(rs), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Fatalf("refusing cost %d MiB", alloc>>20)
+	}
+	// A large honest answer still decodes.
+	one := `{"name":"pms","clientIdentifier":"` + strings.Repeat("a", 40) + `","accessToken":"t","connections":[{"protocol":"https","address":"10.0.0.5","port":32400,"uri":"https://10-0-0-5.x.plex.direct:32400","local":true}]},`
+	honest := "[" + strings.Repeat(one, 2000) + strings.TrimSuffix(one, ",") + "]"
+	u = answer(t, 200, "application/json", honest)
+	c, _ = plex.New(plex.WithPlexTVURL(u))
+	if rs, err := c.Authentication.GetServerResources(context.Background(), "tok"); err != nil || len(rs) != 2001 {
+		t.Fatalf("honest %d KiB answer: %d resources, %v", len(honest)>>10, len(rs), err)
+	}
+}
+
+func TestEmptySourceConnectionIsAnError(t *testing.T) {
+	for _, body := range []string{`{}`, `{"MediaContainer":{}}`, `{"MediaContainer":{"Device":{}}}`} {
+		u := answer(t, 200, "application/json", body)
+		c, _ := plex.New(plex.WithServerURL(u), plex.WithAccessToken("tok"))
+		if sc, err := c.Authentication.GetSourceConnectionInformation(context.Background(), "server://x"); err == nil {
+			t.Errorf("%s accepted as %v", body, sc)
+		}
 	}
 }
