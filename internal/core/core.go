@@ -67,10 +67,10 @@ type Config struct {
 // Core sends requests for an API client: it retries, bounds and reads
 // bodies, logs attempts and builds errors. Safe for concurrent use.
 type Core struct {
-	hc        *http.Client
-	policy    *policy
-	logger    *slog.Logger
-	userAgent []string // shared header value: set without allocating per request
+	hc         *http.Client
+	policy     *policy
+	logger     *slog.Logger
+	userAgent  []string // shared header value: set without allocating per request
 	scrubber   *scrubber
 	mapError   func(*sdk.APIError) error
 	neverRetry func(status int, contentType string, body []byte) bool
