@@ -1,19 +1,23 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
 
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 )
@@ -26,7 +30,7 @@ type plexFlags struct {
 	serverURL, plexTVURL, clients optString
 	login, source, keyFile        string
 	remember, link, showTokens    bool
-	force                         bool
+	force, jwt, pinStdin          bool
 }
 
 // The plex flags a command may take.
@@ -129,9 +133,25 @@ func (f *plexFlags) ensureClientID(e *env) {
 	}
 }
 
+// accountClient is tokenClient for a plex.tv call on an existing token:
+// plex.tv wants a client identifier, and a throwaway one serves (no notice,
+// nothing is signed in).
+func (f *plexFlags) accountClient(e *env, c *command) (*plex.Client, string, error) {
+	if _, err := f.needToken(e, c); err != nil {
+		return nil, "", err
+	}
+	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
+	}
+	return f.tokenClient(e, c, false)
+}
+
 func plexCommand() *command {
 	return &command{name: "plex", summary: "Plex sign-in, tokens, servers and JWT device keys", subs: []*command{
-		plexLoginCommand(), plexSignInCommand(), plexUserCommand(), plexServersCommand(),
+		plexLoginCommand(), plexSignInCommand(), plexUserCommand(), plexPingCommand(), plexSignOutCommand(),
+		plexServersCommand(), plexHomeCommand(), plexSwitchCommand(),
 		plexTransientCommand(), plexSourcesCommand(), {
 			name: "plex jwt", summary: "JWT device authentication: no long-lived token on disk",
 			subs: []*command{plexJWTKeygenCommand(), plexJWTRegisterCommand(), plexJWTTokenCommand()},
@@ -151,6 +171,11 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 			fs.BoolVar(&f.remember, "remember-me", false, "ask plex.tv for a long-lived token")
 		case "plex login":
 			fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
+			fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with a device key (no long-lived token); needs --key-file")
+			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt; made (mode 0600) when it does not exist")
+			fs.BoolVar(&f.force, "force", false, "with --jwt, replace an existing key file with a new key")
+		case "plex switch":
+			fs.BoolVar(&f.pinStdin, "pin-stdin", false, "read the profile's PIN from stdin (for scripts)")
 		case "plex servers":
 			fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token")
 		case "plex sources":
@@ -171,15 +196,36 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 
 func plexLoginCommand() *command {
 	return plexLeaf("plex login", "sign in without a password: approve a PIN on plex.tv, get a token",
-		fClientID|fPlexTV|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "export PLEX_TOKEN=$(authsdk plex login)",
+		fClientID|fPlexTV|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "export PLEX_TOKEN=$(authsdk plex login)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			var key *plex.DeviceKey
+			if f.jwt {
+				var err error
+				if key, err = loadOrMakeKey(e, c, f.keyFile, f.force); err != nil {
+					return err
+				}
+			} else if f.keyFile != "" || f.force {
+				return usagef("%s--key-file and --force go with --jwt", at(c))
+			}
+			if f.jwt {
+				// The key's file holds what signs in later: the client
+				// identifier must stay the same too.
+				if err := f.needClientID(e, c); err != nil {
+					return err
+				}
+			}
 			f.ensureClientID(e)
 			pc, err := f.client(e, "")
 			if err != nil {
 				return err
 			}
 			a := pc.Authentication
-			pin, err := a.CreatePin(ctx, !f.link)
+			var pin *plex.Pin
+			if key != nil {
+				pin, err = a.CreateJWTPin(ctx, key, !f.link)
+			} else {
+				pin, err = a.CreatePin(ctx, !f.link)
+			}
 			if err != nil {
 				return apiError(err)
 			}
@@ -193,13 +239,34 @@ func plexLoginCommand() *command {
 					BlackWhiteChar: qrterminal.BLACK_WHITE, QuietZone: 2})
 			}
 			stop := showTimeLeft(e, pin.ExpiresAt)
-			done, err := a.WaitForPin(ctx, pin, time.Second)
+			var done *plex.Pin
+			var jwt *plex.JWT
+			if key != nil {
+				jwt, err = a.WaitForJWTPin(ctx, pin, key, time.Second)
+			} else {
+				done, err = a.WaitForPin(ctx, pin, time.Second)
+			}
 			stop()
 			switch {
 			case errors.Is(err, plex.ErrPinExpired):
 				return fmt.Errorf("the PIN expired before it was approved; run \"authsdk plex login\" again")
 			case err != nil:
 				return apiError(err)
+			}
+			if jwt != nil {
+				if err := printableToken(jwt.Token); err != nil {
+					return err
+				}
+				if f.api.json {
+					return printJSON(e.stdout, jwt)
+				}
+				fmt.Fprintln(e.stdout, jwt.Token)
+				fmt.Fprintf(e.stderr, "Plex JWT expires %s; refresh it with \"authsdk plex jwt token --key-file %s\"\n",
+					jwt.ExpiresAt.Local().Format(time.RFC3339), f.keyFile)
+				return nil
+			}
+			if err := printableToken(done.AuthToken); err != nil {
+				return err
 			}
 			if !f.api.json {
 				fmt.Fprintln(e.stdout, done.AuthToken)
@@ -432,35 +499,9 @@ func plexJWTKeygenCommand() *command {
 			if f.keyFile == "" {
 				return usagef("%sneed --key-file", at(c))
 			}
-			k, err := plex.NewDeviceKey()
+			k, err := makeKeyFile(c, f.keyFile, f.force)
 			if err != nil {
 				return err
-			}
-			pemBytes, err := k.MarshalPEM()
-			if err != nil {
-				return err
-			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if f.force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			file, err := os.OpenFile(f.keyFile, flags, 0o600)
-			if errors.Is(err, os.ErrExist) {
-				return usagef("%s%s exists; use --force to replace it", at(c), f.keyFile)
-			}
-			if err != nil {
-				return usagef("%s%v", at(c), err)
-			}
-			if err := file.Chmod(0o600); err != nil {
-				_ = file.Close()
-				return usagef("%s%v", at(c), err)
-			}
-			if _, err := file.Write(pemBytes); err != nil {
-				_ = file.Close()
-				return usagef("%s%v", at(c), err)
-			}
-			if err := file.Close(); err != nil {
-				return usagef("%s%v", at(c), err)
 			}
 			fmt.Fprintln(e.stdout, k.KeyID())
 			return nil
@@ -499,6 +540,9 @@ func plexJWTRegisterCommand() *command {
 			if err := pc.Authentication.RegisterDeviceKey(ctx, tok, k); err != nil {
 				return apiError(err)
 			}
+			if f.api.json {
+				return printJSON(e.stdout, map[string]any{"registered": true, "kid": k.KeyID()})
+			}
 			fmt.Fprintln(e.stdout, "registered", k.KeyID())
 			return nil
 		})
@@ -524,6 +568,9 @@ func plexJWTTokenCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
+			if err := printableToken(j.Token); err != nil {
+				return err
+			}
 			if f.api.json {
 				return printJSON(e.stdout, j)
 			}
@@ -531,4 +578,219 @@ func plexJWTTokenCommand() *command {
 			fmt.Fprintf(e.stderr, "expires %s\n", j.ExpiresAt.Local().Format(time.RFC3339))
 			return nil
 		})
+}
+
+// printableToken refuses a token that would reach the terminal with
+// control, bidi or invisible characters: a hostile server's ESC or OSC
+// sequence is an error, not output.
+func printableToken(tok string) error {
+	for _, r := range tok {
+		if core.Unsafe(r) || r == ' ' {
+			return errors.New("the server answered a token with control or invisible characters; not printed")
+		}
+	}
+	return nil
+}
+
+// makeKeyFile writes a new device key to path: parent directories are made
+// (0700), a symlink is never followed, and the key is written to a
+// temporary file (0600) renamed into place, so a crash leaves the old key
+// or the new one, never half of one. An existing file is replaced only
+// with force.
+func makeKeyFile(c *command, path string, force bool) (*plex.DeviceKey, error) {
+	if path == "" {
+		return nil, usagef("%sneed --key-file", at(c))
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return nil, usagef("%s%s is a symbolic link; refusing to write a key through it", at(c), path)
+		case !force:
+			return nil, usagef("%s%s exists; use --force to replace it", at(c), path)
+		case !fi.Mode().IsRegular():
+			return nil, usagef("%s%s is not a regular file", at(c), path)
+		}
+	}
+	k, err := plex.NewDeviceKey()
+	if err != nil {
+		return nil, err
+	}
+	pemBytes, err := k.MarshalPEM()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, usagef("%s%v", at(c), err)
+	}
+	tmp, err := os.CreateTemp(dir, ".authsdk-key-*")
+	if err != nil {
+		return nil, usagef("%s%v", at(c), err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
+	if err := tmp.Chmod(0o600); err == nil {
+		if _, err = tmp.Write(pemBytes); err == nil {
+			err = tmp.Sync()
+		}
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !force {
+		// Link fails if path appeared meanwhile: never replace without --force.
+		err = os.Link(tmp.Name(), path)
+	} else if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if errors.Is(err, os.ErrExist) {
+		return nil, usagef("%s%s exists; use --force to replace it", at(c), path)
+	}
+	if err != nil {
+		return nil, usagef("%s%v", at(c), err)
+	}
+	return k, nil
+}
+
+// loadOrMakeKey reads the key file, or makes it when it does not exist
+// (plex login --jwt); --force makes a new one in its place.
+func loadOrMakeKey(e *env, c *command, path string, force bool) (*plex.DeviceKey, error) {
+	if path == "" {
+		return nil, usagef("%s--jwt needs --key-file", at(c))
+	}
+	if _, err := os.Lstat(path); err == nil && !force {
+		return loadKey(c, path)
+	}
+	k, err := makeKeyFile(c, path, force)
+	if err == nil {
+		fmt.Fprintf(e.stderr, "New device key %s written to %s (keep it secret).\n", k.KeyID(), path)
+	}
+	return k, err
+}
+
+func plexPingCommand() *command {
+	return plexLeaf("plex ping", "keep a plex.tv token alive (unused tokens stop working after weeks)",
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex ping",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			pc, tok, err := f.accountClient(e, c)
+			if err != nil {
+				return err
+			}
+			if err := pc.Authentication.Ping(ctx, tok); err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, map[string]bool{"ok": true})
+			}
+			fmt.Fprintln(e.stdout, "ok")
+			return nil
+		})
+}
+
+func plexSignOutCommand() *command {
+	return plexLeaf("plex signout", "revoke a plex.tv token (sign out); it stops working at once",
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex signout",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			pc, tok, err := f.accountClient(e, c)
+			if err != nil {
+				return err
+			}
+			if err := pc.Authentication.SignOut(ctx, tok); err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, map[string]bool{"signedOut": true})
+			}
+			fmt.Fprintln(e.stdout, "signed out; the token no longer works")
+			return nil
+		})
+}
+
+func plexHomeCommand() *command {
+	return plexLeaf("plex home", "list the profiles of the account's Plex Home",
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex home",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			pc, tok, err := f.accountClient(e, c)
+			if err != nil {
+				return err
+			}
+			users, err := pc.Authentication.GetHomeUsers(ctx, tok)
+			if err != nil {
+				return apiError(err)
+			}
+			if f.api.json {
+				return printJSON(e.stdout, users)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "TITLE\tUUID\tADMIN\tPROTECTED\tRESTRICTED")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Title), safe(u.UUID), yesNo(u.Admin), yesNo(u.Protected), yesNo(u.Restricted))
+			}
+			return tw.Flush()
+		})
+}
+
+func plexSwitchCommand() *command {
+	c := plexLeaf("plex switch", "switch to a Plex Home profile (by uuid or title) and print its token",
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex switch Kids",
+		func(ctx context.Context, e *env, c *command, f *plexFlags, args []string) error {
+			pc, tok, err := f.accountClient(e, c)
+			if err != nil {
+				return err
+			}
+			a := pc.Authentication
+			users, err := a.GetHomeUsers(ctx, tok)
+			if err != nil {
+				return apiError(err)
+			}
+			var profile *plex.HomeUser
+			for i, u := range users {
+				if u.UUID == args[0] || strings.EqualFold(u.Title, args[0]) {
+					profile = &users[i]
+					break
+				}
+			}
+			if profile == nil {
+				return usagef("%sno profile %q in this Home (see \"authsdk plex home\")", at(c), args[0])
+			}
+			pin := ""
+			if f.pinStdin {
+				if pin, err = readLine(e.stdin); err != nil {
+					return usagef("%sreading the PIN from stdin: %v", at(c), err)
+				}
+			} else if profile.Protected {
+				if pin, err = e.readSecret(ctx, "PIN for "+safe(profile.Title)+": "); err != nil {
+					return secretError(ctx, err)
+				}
+			}
+			acct, err := a.SwitchHomeUser(ctx, tok, profile.UUID, pin)
+			if errors.Is(err, plex.ErrPinRequired) && pin == "" && !f.pinStdin {
+				// plex.tv asks for a PIN the profile's flags did not announce.
+				if pin, err = e.readSecret(ctx, "PIN for "+safe(profile.Title)+": "); err != nil {
+					return secretError(ctx, err)
+				}
+				acct, err = a.SwitchHomeUser(ctx, tok, profile.UUID, pin)
+			}
+			if err != nil {
+				return apiError(err)
+			}
+			if err := printableToken(acct.AuthToken); err != nil {
+				return err
+			}
+			if f.api.json {
+				return printJSON(e.stdout, acct)
+			}
+			fmt.Fprintln(e.stdout, acct.AuthToken)
+			return nil
+		})
+	c.args, c.nargs = "PROFILE", 1
+	return c
+}
+
+// readLine reads one line (a PIN from a script), without its line end.
+func readLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 256)).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
+	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 )
 
@@ -263,6 +264,18 @@ func apiError(err error) error {
 	var api *sdk.APIError
 	var te *sdk.TransportError
 	var bad *core.BadAnswer
+	switch {
+	case errors.Is(err, plex.ErrSignInLocked):
+		return fmt.Errorf("plex.tv has locked sign-ins from this address after repeated failures; wait (it lasts hours) before trying again: %w", err)
+	case errors.Is(err, plex.ErrThrottled):
+		return fmt.Errorf("rate limited by plex.tv; wait a minute before trying again: %w", err)
+	case errors.Is(err, plex.ErrInvalidToken):
+		return fmt.Errorf("plex.tv no longer accepts the token (wrong, expired or signed out); sign in again: %w", err)
+	case errors.Is(err, plex.ErrKeyRegistered):
+		return fmt.Errorf("this device key is registered already (by this client earlier, or by another device); make a new key with \"plex jwt keygen\" if it is not yours: %w", err)
+	case errors.Is(err, plex.ErrPinRequired):
+		return fmt.Errorf("the profile's PIN is missing or wrong: %w", err)
+	}
 	if err == nil || errors.As(err, &api) || errors.As(err, &te) || errors.As(err, &bad) || errors.Is(err, context.Canceled) {
 		return err
 	}
