@@ -118,4 +118,3 @@ func TestPlexLoginJWT(t *testing.T) {
 	}
 	srv.AssertNoViolations(t)
 }
-
