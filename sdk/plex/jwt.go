@@ -42,8 +42,9 @@ var (
 // DeviceJWTScope is the scope claim of the device JWTs ExchangeDeviceJWT signs.
 const DeviceJWTScope = "username,email,friendly_name"
 
-// deviceJWTLifetime is how long a device JWT is valid (iat to exp).
-const deviceJWTLifetime = 5 * time.Minute
+// deviceJWTLifetime is how long a device JWT is valid (iat to exp); a
+// variable only so a test can live through a 30-minute PIN in seconds.
+var deviceJWTLifetime = 5 * time.Minute
 
 // DeviceKey is a device's Ed25519 key pair for Plex JWT authentication.
 // Keep it secret (MarshalPEM writes it for a file of mode 0600); fmt, slog

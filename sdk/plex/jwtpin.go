@@ -19,8 +19,8 @@ var (
 )
 
 // deviceJWTRenewBefore: a device JWT with less life left than this is not
-// sent again; a new nonce and signature replace it.
-const deviceJWTRenewBefore = time.Minute
+// sent again; a new nonce and signature replace it. (A variable for tests.)
+var deviceJWTRenewBefore = time.Minute
 
 // CreateJWTPin starts a sign-in that ends in a Plex JWT, with no long-lived
 // token ever created: the PIN carries k's public key, and the user's
