@@ -104,7 +104,8 @@ type CallInfo struct {
 	// counts as a failed attempt of the operation: one retry budget for the
 	// whole operation. Its error, when the operation gives up, is returned
 	// as it is.
-	Refresh func(ctx context.Context) ([]byte, error)
+	// Its secret (the device JWT in the body) is scrubbed like Secrets.
+	Refresh func(ctx context.Context) (body []byte, secret string, err error)
 }
 
 // refreshError carries Refresh's error out of the doer unchanged.
@@ -346,7 +347,10 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 		c.attempts = attempt
 		r := req
 		if c.sec.Refresh != nil {
-			b, err := c.sec.Refresh(ctx)
+			b, secret, err := c.sec.Refresh(ctx)
+			if secret != c.sec.Secrets[1] {
+				c.sec.Secrets[1], c.callSc = secret, nil
+			}
 			if err != nil {
 				wait, ok := c.retryRefresh(ctx, err, attempt, start)
 				if !ok {

@@ -33,6 +33,9 @@ const (
 	cPassword   = "Pass w/rd+census-0005"
 	cCode       = "731904"
 	cAuthToken  = "ZigTok-census-0006"
+	cPin        = "4821" // a Home profile's PIN: searched in its query form
+	// deviceJWTHead begins every device JWT: base64url of {"alg":"EdDSA","typ":"JWT","kid":
+	deviceJWTHead = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6"
 )
 
 // forms are the shapes a secret can leak in.
@@ -53,6 +56,11 @@ func leaks(text string) string {
 			if strings.Contains(text, f) {
 				return f
 			}
+		}
+	}
+	for _, f := range []string{"pin=" + cPin, "pin%3D" + cPin, deviceJWTHead} {
+		if strings.Contains(text, f) {
+			return f
 		}
 	}
 	for _, f := range forms(basicCredential)[:5] {
@@ -93,6 +101,16 @@ func TestSecretsCensus(t *testing.T) {
 		"200 bad JSON echo":  echo(200, "application/json"),
 		"429 echo":           echo(429, "text/plain"),
 		"connection refused": nil,
+		// Nonces answer, everything else echoes: the device JWT of a JWT PIN
+		// poll and of an exchange reaches the echo.
+		"nonce then 400 echo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/auth/nonce") {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"nonce":"census-nonce"}`)
+				return
+			}
+			echo(400, "application/json")(w, r)
+		}),
 	}
 	var channels []string
 	for name, h := range paths {
@@ -138,6 +156,17 @@ func TestSecretsCensus(t *testing.T) {
 			"plex.GetServerResources": func() error { _, err := a.GetServerResources(ctx, cUserToken); return err },
 			"plex.RegisterDeviceKey":  func() error { return a.RegisterDeviceKey(ctx, cUserToken, key) },
 			"plex.ExchangeDeviceJWT":  func() error { _, err := a.ExchangeDeviceJWT(ctx, key); return err },
+			"plex.Ping":               func() error { return a.Ping(ctx, cUserToken) },
+			"plex.SignOut":            func() error { return a.SignOut(ctx, cUserToken) },
+			"plex.GetHomeUsers":       func() error { _, err := a.GetHomeUsers(ctx, cUserToken); return err },
+			"plex.SwitchHomeUser":     func() error { _, err := a.SwitchHomeUser(ctx, cUserToken, "abcdef0123456789", cPin); return err },
+			"plex.CreateJWTPin":       func() error { _, err := a.CreateJWTPin(ctx, key, true); return err },
+			"plex.WaitForJWTPin": func() error {
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				_, err := a.WaitForJWTPin(wctx, &plex.Pin{ID: 42}, key, time.Millisecond)
+				return err
+			},
 		}
 		for op, call := range calls {
 			err := call()
@@ -151,7 +180,9 @@ func TestSecretsCensus(t *testing.T) {
 		}
 		// Values holding secrets, through every channel.
 		req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
-		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key, *key} {
+		src := a.NewJWTSource(key)
+		tr := plex.Transport{Source: plex.StaticToken(cUserToken)}
+		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key, *key, src, *src, tr, &tr} {
 			var b bytes.Buffer
 			slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
 			slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)

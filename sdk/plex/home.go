@@ -97,7 +97,13 @@ func (a *Authentication) SwitchHomeUser(ctx context.Context, xPlexToken, uuid, p
 		}
 		params.Pin = &pin
 	}
-	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSwitchHome, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	// A 4-digit PIN cannot be scrubbed from free text without blanking other
+	// numbers; its query form can (a server echoing the URL).
+	sec := &core.CallInfo{Secrets: [2]string{xPlexToken}}
+	if pin != "" {
+		sec.Secrets[1] = "pin=" + pin
+	}
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSwitchHome, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).SwitchHomeUser(ctx, uuid, params, a.headers(xPlexToken))
 	})
 	if err != nil {

@@ -219,12 +219,13 @@ func (a *Authentication) ExchangeDeviceJWT(ctx context.Context, k *DeviceKey, op
 		return nil, fmt.Errorf("%s: nil device key", opExchange.Name)
 	}
 	params := &plexapi.ExchangeDeviceJWTParams{XPlexClientIdentifier: a.clientID}
-	info := &core.CallInfo{Refresh: func(ctx context.Context) ([]byte, error) {
+	info := &core.CallInfo{Refresh: func(ctx context.Context) ([]byte, string, error) {
 		jwt, err := a.deviceJWT(ctx, k, opts)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return json.Marshal(plexapi.ExchangeDeviceJWTJSONRequestBody{Jwt: jwt})
+		b, err := json.Marshal(plexapi.ExchangeDeviceJWTJSONRequestBody{Jwt: jwt})
+		return b, jwt, err
 	}}
 	rsp, err := core.Invoke[struct {
 		AuthToken string `json:"auth_token"`
