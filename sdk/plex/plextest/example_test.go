@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -118,4 +120,69 @@ func Example_readmeJWT() {
 	}
 	fmt.Println(time.Until(jwt.ExpiresAt) > 6*24*time.Hour) // use jwt.Token as X-Plex-Token
 	// Output: true
+}
+
+func Example_readmeJWTPin() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	go func() { // the user, approving on plex.tv
+		for len(srv.PendingPins()) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		_ = srv.ApprovePin(srv.PendingPins()[0], plextest.UserToken)
+	}()
+
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}), plex.WithClientsURL(srv.ClientsURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := plex.NewDeviceKey() // keep it: MarshalPEM to a 0600 file
+	if err != nil {
+		log.Fatal(err)
+	}
+	pin, err := c.Authentication.CreateJWTPin(ctx, key, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, "Approve at", pin.AuthURL(""))
+	jwt, err := c.Authentication.WaitForJWTPin(ctx, pin, key, time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	src := c.Authentication.NewJWTSource(key) // refreshes with the key alone
+	src.SetToken(jwt)
+	fmt.Println(time.Until(jwt.ExpiresAt) > 6*24*time.Hour)
+	// Output: true
+}
+
+func Example_readmeService() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	key, _ := plex.NewDeviceKey()
+	setup, _ := srv.Client()
+	_ = setup.Authentication.RegisterDeviceKey(ctx, plextest.UserToken, key)
+	tv, _ := url.Parse(srv.URL) // stands in for plex.tv
+	tvHost := tv.Hostname()
+
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientsURL(srv.ClientsURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	src := c.Authentication.NewJWTSource(key)
+	hc := &http.Client{Transport: &plex.Transport{Source: src}} // the token goes to plex.tv, *.plex.tv, *.plex.direct only
+	hc.Transport.(*plex.Transport).Hosts = []string{tvHost}     // here the fake stands in for plex.tv
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.PlexTVURL()+"/user", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	rsp, err := hc.Do(req) // X-Plex-Token: a JWT that is always fresh
+	if err != nil {
+		log.Fatal(err)
+	}
+	rsp.Body.Close()
+	fmt.Println(rsp.StatusCode)
+	// Output: 200
 }
