@@ -170,6 +170,36 @@ func runDemo(ctx context.Context, e *env) error {
 		}
 		return "Plex JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
 	})
+	step(ps, "plex JWT PIN sign-in (no token ever)", func() (string, error) {
+		k, err := plex.NewDeviceKey()
+		if err != nil {
+			return "", err
+		}
+		pin, err := pc.Authentication.CreateJWTPin(ctx, k, true)
+		if err != nil {
+			return "", err
+		}
+		time.AfterFunc(30*time.Millisecond, func() { _ = ps.ApprovePin(pin.Code, plextest.UserToken) })
+		j, err := pc.Authentication.WaitForJWTPin(ctx, pin, k, 10*time.Millisecond)
+		if err != nil {
+			return "", err
+		}
+		return "Plex JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
+	})
+	step(ps, "plex Ping", func() (string, error) {
+		return "token kept alive", pc.Authentication.Ping(ctx, plextest.UserToken)
+	})
+	step(ps, "plex Home: list, switch with PIN", func() (string, error) {
+		users, err := pc.Authentication.GetHomeUsers(ctx, plextest.UserToken)
+		if err != nil {
+			return "", err
+		}
+		acct, err := pc.Authentication.SwitchHomeUser(ctx, plextest.UserToken, plextest.HomeKidsUUID, plextest.HomeKidsPIN)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d profiles; %s: token %s", len(users), acct.Title, short(acct.AuthToken)), nil
+	})
 
 	fmt.Fprintf(e.stdout, "authsdk demo: every operation against the embedded fakes (ziggeo %s, plex %s)\n\n", zs.URL, ps.URL)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
