@@ -36,7 +36,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, op := range []string{"AuthTokens.Create", "AuthTokens.Get", "AuthTokens.Update (503 first)", "AuthTokens.Delete", "Auth.Generate", "DecryptToken",
-		"GetTransientToken", "GetSourceConnectionInformation", "GetUserDetails", "PostUsersSignInData (2FA)", "13 operations, 0 failed, 0 spec violations"} {
+		"GetTransientToken", "GetSourceConnectionInformation", "GetUserDetails", "PostUsersSignInData (2FA)", "JWT PIN sign-in", "Home: list, switch", "16 operations, 0 failed, 0 spec violations"} {
 		if !strings.Contains(r.stdout, op) {
 			t.Errorf("demo output lacks %q:\n%s", op, r.stdout)
 		}
