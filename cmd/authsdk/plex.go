@@ -125,12 +125,21 @@ func (f *plexFlags) needClientID(e *env, c *command) error {
 // ensureClientID gives a one-off sign-in a random client identifier and
 // tells the user how to keep it.
 func (f *plexFlags) ensureClientID(e *env) {
-	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
+	if f.randomClientID(e) {
 		fmt.Fprintf(e.stderr, "Using client identifier %s (set PLEX_CLIENT_IDENTIFIER to keep one).\n", f.clientID.v)
 	}
+}
+
+// randomClientID sets a random client identifier when none is given, and
+// reports whether it did.
+func (f *plexFlags) randomClientID(e *env) bool {
+	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid != "" {
+		return false
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
+	return true
 }
 
 // accountClient is tokenClient for a plex.tv call on an existing token:
@@ -140,11 +149,7 @@ func (f *plexFlags) accountClient(e *env, c *command) (*plex.Client, string, err
 	if _, err := f.needToken(e, c); err != nil {
 		return nil, "", err
 	}
-	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
-	}
+	f.randomClientID(e)
 	return f.tokenClient(e, c, false)
 }
 
@@ -200,19 +205,17 @@ func plexLoginCommand() *command {
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			var key *plex.DeviceKey
 			if f.jwt {
+				// The key signs in later with the same client identifier:
+				// a throwaway one would not do.
+				if err := f.needClientID(e, c); err != nil {
+					return err
+				}
 				var err error
 				if key, err = loadOrMakeKey(e, c, f.keyFile, f.force); err != nil {
 					return err
 				}
 			} else if f.keyFile != "" || f.force {
 				return usagef("%s--key-file and --force go with --jwt", at(c))
-			}
-			if f.jwt {
-				// The key's file holds what signs in later: the client
-				// identifier must stay the same too.
-				if err := f.needClientID(e, c); err != nil {
-					return err
-				}
 			}
 			f.ensureClientID(e)
 			pc, err := f.client(e, "")

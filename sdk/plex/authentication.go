@@ -148,6 +148,15 @@ func (a *Authentication) needClientID(op *core.Operation) error {
 	return nil
 }
 
+// needTokenAndClientID is checkToken and needClientID, for the plex.tv
+// calls that send both.
+func (a *Authentication) needTokenAndClientID(op *core.Operation, token string) error {
+	if err := checkToken(op, token); err != nil {
+		return err
+	}
+	return a.needClientID(op)
+}
+
 // checkToken refuses, before sending, a token a call cannot send.
 func checkToken(op *core.Operation, token string) error {
 	if token == "" {

@@ -52,10 +52,7 @@ type HomeUser struct {
 // (GET https://plex.tv/api/v2/home/users). An account outside a Home gets
 // an empty list and no error.
 func (a *Authentication) GetHomeUsers(ctx context.Context, xPlexToken string, opts ...sdk.CallOption) ([]HomeUser, error) {
-	if err := checkToken(&opHomeUsers, xPlexToken); err != nil {
-		return nil, err
-	}
-	if err := a.needClientID(&opHomeUsers); err != nil {
+	if err := a.needTokenAndClientID(&opHomeUsers, xPlexToken); err != nil {
 		return nil, err
 	}
 	params := &plexapi.GetHomeUsersParams{XPlexClientIdentifier: a.clientID}
@@ -81,10 +78,7 @@ func (a *Authentication) GetHomeUsers(ctx context.Context, xPlexToken string, op
 // and is never retried. The PIN is never shown: every reported URL carries
 // pin=REDACTED.
 func (a *Authentication) SwitchHomeUser(ctx context.Context, xPlexToken, uuid, pin string, opts ...sdk.CallOption) (*UserPlexAccount, error) {
-	if err := checkToken(&opSwitchHome, xPlexToken); err != nil {
-		return nil, err
-	}
-	if err := a.needClientID(&opSwitchHome); err != nil {
+	if err := a.needTokenAndClientID(&opSwitchHome, xPlexToken); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(uuid) == "" {

@@ -25,10 +25,7 @@ var (
 // errors.Is(err, ErrInvalidToken); a 5xx or a network failure says nothing
 // about the token.
 func (a *Authentication) Ping(ctx context.Context, xPlexToken string, opts ...sdk.CallOption) error {
-	if err := checkToken(&opPing, xPlexToken); err != nil {
-		return err
-	}
-	if err := a.needClientID(&opPing); err != nil {
+	if err := a.needTokenAndClientID(&opPing, xPlexToken); err != nil {
 		return err
 	}
 	params := &plexapi.PingParams{XPlexClientIdentifier: a.clientID}
@@ -40,10 +37,7 @@ func (a *Authentication) Ping(ctx context.Context, xPlexToken string, opts ...sd
 // SignOut revokes the token (DELETE https://plex.tv/api/v2/users/signout):
 // any 2xx means done. It is not retried once the request was sent.
 func (a *Authentication) SignOut(ctx context.Context, xPlexToken string, opts ...sdk.CallOption) error {
-	if err := checkToken(&opSignOut, xPlexToken); err != nil {
-		return err
-	}
-	if err := a.needClientID(&opSignOut); err != nil {
+	if err := a.needTokenAndClientID(&opSignOut, xPlexToken); err != nil {
 		return err
 	}
 	params := &plexapi.SignOutParams{XPlexClientIdentifier: a.clientID}

@@ -633,7 +633,7 @@ func (s *Server) getPin(w http.ResponseWriter, r *http.Request) {
 			s.f.Violate("GET %s: %s", r.URL.Path, refused)
 		case p.token != "":
 			if p.jwt == "" {
-				p.jwt = s.issueLocked(thumbprint(p.jwk.X))
+				p.jwt = s.issue(thumbprint(p.jwk.X), s.jwtLifetime)
 				s.jwts[p.jwt] = p.token
 			}
 			out["authToken"] = p.jwt
@@ -845,13 +845,8 @@ func (s *Server) DeviceJWTsSeen() int {
 	return len(s.deviceJWTs)
 }
 
-// issueLocked is issue with s.mu held.
-func (s *Server) issueLocked(kid string) string { return s.sign(kid, s.jwtLifetime) }
-
-// issue signs a Plex JWT with the fake's own key.
-func (s *Server) issue(kid string, lifetime time.Duration) string { return s.sign(kid, lifetime) }
-
-func (s *Server) sign(kid string, lifetime time.Duration) string {
+// issue signs a Plex JWT with the fake's own key (it takes no lock).
+func (s *Server) issue(kid string, lifetime time.Duration) string {
 	now := time.Now()
 	enc := base64.RawURLEncoding
 	h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "typ": "JWT", "kid": s.kid()})
