@@ -106,7 +106,19 @@ type CallInfo struct {
 	// as it is.
 	// Its secret (the device JWT in the body) is scrubbed like Secrets.
 	Refresh func(ctx context.Context) (body []byte, secret string, err error)
+	// OneAttempt sends the request once, whatever the retry config says (a
+	// probe: a refused address has failed).
+	OneAttempt bool
 }
+
+// oneAttempt is the policy of CallInfo.OneAttempt, built once.
+var oneAttempt = func() *policy {
+	p, err := newPolicy(sdk.RetryConfig{Strategy: sdk.StrategyNone})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // refreshError carries Refresh's error out of the doer unchanged.
 type refreshError struct{ err error }
@@ -259,6 +271,9 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 	cl := &call{core: c, op: op, policy: c.policy}
 	if sec != nil {
 		cl.sec = *sec
+		if sec.OneAttempt {
+			cl.policy = oneAttempt
+		}
 	}
 	if len(opts) > 0 {
 		o := callopts.Resolve(opts)

@@ -32,6 +32,7 @@ type Authentication struct {
 	product              string
 	fixed                http.Header // Accept and identification headers, built once
 	pmsHeaders           plexapi.RequestEditorFn
+	origin               settings // what New was given, for ServerConnection.Client
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,7 +132,11 @@ func WithUserAgent(ua string) Option {
 
 // New creates a client; it sends nothing. Server URLs are validated here.
 func New(opts ...Option) (*Client, error) {
-	s := &settings{}
+	return newClient(&settings{}, opts)
+}
+
+// newClient applies opts over s and builds the client.
+func newClient(s *settings, opts []Option) (*Client, error) {
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -164,8 +169,9 @@ func New(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("%s: %w", h.option, err)
 		}
 	}
+	origin := *s
 	if s.accessToken != "" {
-		s.core.Secrets = append(s.core.Secrets, s.accessToken)
+		s.core.Secrets = append(slices.Clip(s.core.Secrets), s.accessToken)
 	}
 	s.core.MapError = mapError
 	s.core.NeverRetry = neverRetry
@@ -182,6 +188,7 @@ func New(opts ...Option) (*Client, error) {
 		accessToken: s.accessToken,
 		clientID:    s.clientID,
 		fixed:       fixedHeaders(s.clientID, s.info),
+		origin:      origin,
 	}
 	a.pmsHeaders = a.headers(s.accessToken)
 	return &Client{Authentication: a}, nil

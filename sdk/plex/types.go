@@ -145,6 +145,18 @@ type Resource struct {
 	HTTPSRequired    bool         `json:"httpsRequired"`    // refuses plain http
 	Relay            bool         `json:"relay"`            // reachable through the relay
 	Connections      []Connection `json:"connections"`      // addresses it is reachable at
+
+	Device          string    `json:"device"`          // hardware, e.g. "PC", "DS920+" ("" when plex.tv sends null)
+	PlatformVersion string    `json:"platformVersion"` // e.g. "6.8.0-49-generic" ("" when null)
+	SourceTitle     string    `json:"sourceTitle"`     // who shared it (servers not owned); "" when null
+	OwnerID         int64     `json:"ownerId"`         // the owner's account id (servers not owned); 0 when null
+	CreatedAt       time.Time `json:"createdAt"`       // when it was first registered
+	LastSeenAt      time.Time `json:"lastSeenAt"`      // when plex.tv last heard from it
+
+	Synced                 bool `json:"synced"`                 // a sync target
+	PublicAddressMatches   bool `json:"publicAddressMatches"`   // its public address is the caller's: same network
+	DNSRebindingProtection bool `json:"dnsRebindingProtection"` // its router blocks *.plex.direct names resolving to LAN addresses
+	NATLoopbackSupported   bool `json:"natLoopbackSupported"`   // its router lets LAN clients reach the public address
 }
 
 // IsServer reports whether the resource provides "server".

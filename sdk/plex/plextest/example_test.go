@@ -186,3 +186,34 @@ func Example_readmeService() {
 	fmt.Println(rsp.StatusCode)
 	// Output: 200
 }
+
+func Example_readmeConnect() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	token := plextest.UserToken
+	srv.SetResources(token, srv.LoopbackResources()) // the first server is the fake's own PMS
+
+	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithPlexTVURL(srv.PlexTVURL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	servers, err := c.Authentication.GetServerResources(ctx, token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conn, err := c.Authentication.Connect(ctx, servers[0]) // proves who answers before any token goes there
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, plex.ErrNoConnection): the error names each URL's cause
+	}
+	pms, err := conn.Client() // aimed at conn.URL with the server's own token
+	if err != nil {
+		log.Fatal(err)
+	}
+	tt, err := pms.Authentication.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(conn.MachineIdentifier, conn.Local, conn.Relay, tt.Token != "")
+	// Output: 8c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d true false true
+}

@@ -208,7 +208,7 @@ func NewServer() *Server {
 	f.Handle(http.MethodDelete, PlexTVPath, "/users/signout", s.checked(s.throttled(s.signOut)))
 	f.Handle(http.MethodGet, PlexTVPath, "/home/users", s.checked(s.throttled(s.homeUsers)))
 	f.Handle(http.MethodPost, PlexTVPath, "/home/users/{uuid}/switch", s.checked(s.throttled(s.switchHome)))
-	f.Handle(http.MethodGet, "", "/identity", s.identity)
+	f.Handle(http.MethodGet, "", "/identity", s.checked(s.identity))
 	f.Start()
 	s.URL = f.URL
 	return s
@@ -354,6 +354,28 @@ func (s *Server) ExpirePin(code string) {
 			p.expires = time.Now()
 		}
 	}
+}
+
+// LoopbackResources is the default resource list made reachable from
+// here, for Connect: the first server ("Living Room PMS", answering as
+// MachineIdentifier with AccessToken) has a local connection to this fake's
+// Plex Media Server; the second is offline (a refused loopback port); the
+// third, a shared server, lists this fake as its remote address, which
+// answers as another machine. Give it to SetResources.
+func (s *Server) LoopbackResources() []plex.Resource {
+	var rs []plex.Resource
+	if err := json.Unmarshal(resourcesFixture, &rs); err != nil {
+		panic(err)
+	}
+	port, _ := strconv.Atoi(s.URL[strings.LastIndexByte(s.URL, ':')+1:])
+	here := plex.Connection{Protocol: "http", Address: "127.0.0.1", Port: port, URI: s.URL}
+	rs[0].AccessToken = AccessToken
+	rs[0].HTTPSRequired = false
+	rs[0].Connections = []plex.Connection{{Protocol: "http", Address: "127.0.0.1", Port: port, URI: s.URL, Local: true}}
+	rs[1].Connections = []plex.Connection{{Protocol: "http", Address: "127.0.0.1", Port: 1, URI: "http://127.0.0.1:1"}}
+	rs[2].HTTPSRequired = false
+	rs[2].Connections = []plex.Connection{here}
+	return rs
 }
 
 // SetResources sets what GET /resources answers for token's account.
@@ -1008,7 +1030,10 @@ func (s *Server) switchHome(w http.ResponseWriter, r *http.Request) {
 	writeErr(w, http.StatusNotFound, 1002, "User not found")
 }
 
-func (s *Server) identity(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Plex-Token") != "" {
+		s.f.Violate("GET /identity: X-Plex-Token sent before the server was proven")
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{
 		"size": 0, "claimed": true, "machineIdentifier": MachineIdentifier, "version": "1.41.3.9314"}})
 }

@@ -1,0 +1,349 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authsdk/authsdk/gen/plexapi"
+	"github.com/authsdk/authsdk/internal/callopts"
+	"github.com/authsdk/authsdk/internal/core"
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// ErrNoConnection matches Connect's error when no connection of the
+// resource answered as that server. The error lists each URL's cause.
+var ErrNoConnection = errors.New("plex: no connection to the server answered")
+
+// Connect's timing: a probe gives up after probeTimeout; once one probe has
+// answered as the server, more-preferred probes still pending get
+// connectGrace to answer before the best answer so far is taken; the most
+// preferred probe runs alone for headStart.
+var (
+	probeTimeout = 10 * time.Second
+	connectGrace = time.Second
+	headStart    = 20 * time.Millisecond
+)
+
+var opConnect = core.Operation{Name: "plex.Authentication.Connect", Idempotent: true}
+
+// candidate is one URL to probe and the kind of connection it came from.
+type candidate struct {
+	url          string
+	local, relay bool
+}
+
+// PreferredURLs lists the base URLs to reach the resource at, best first:
+// local connections, then remote ones, then the relay; within each, https
+// (the connection's URI) before plain http (http://address:port). Plain
+// http is left out when the server requires https, local connections when
+// the account does not own the server (its LAN is not the caller's: a
+// local address there is someone else's machine here, python-plexapi's
+// rule too), and duplicates are removed.
+func (r Resource) PreferredURLs() []string {
+	cs := r.candidates()
+	urls := make([]string, len(cs))
+	for i, c := range cs {
+		urls[i] = c.url
+	}
+	return urls
+}
+
+func (r Resource) candidates() []candidate {
+	out := make([]candidate, 0, 2*len(r.Connections))
+	add := func(u string, c Connection) {
+		u = strings.TrimRight(u, "/")
+		if u == "" || (r.HTTPSRequired && !isHTTPS(u)) || slices.ContainsFunc(out, func(o candidate) bool { return o.url == u }) {
+			return
+		}
+		out = append(out, candidate{url: u, local: c.Local && !c.Relay, relay: c.Relay})
+	}
+	const local, remote, relay = 0, 1, 2
+	kind := func(c Connection) int {
+		switch {
+		case c.Relay:
+			return relay
+		case c.Local:
+			return local
+		}
+		return remote
+	}
+	for k := local; k <= relay; k++ {
+		if k == local && !r.Owned {
+			continue
+		}
+		for _, c := range r.Connections {
+			if kind(c) == k && isHTTPS(c.URI) {
+				add(c.URI, c)
+			}
+		}
+		for _, c := range r.Connections {
+			if kind(c) != k {
+				continue
+			}
+			if !isHTTPS(c.URI) {
+				add(c.URI, c)
+			}
+			if c.Address != "" && c.Port > 0 && c.Port < 65536 && !r.HTTPSRequired {
+				add("http://"+net.JoinHostPort(strings.Trim(c.Address, "[]"), strconv.Itoa(c.Port)), c)
+			}
+		}
+	}
+	return out
+}
+
+func isHTTPS(u string) bool { return len(u) > 8 && strings.EqualFold(u[:8], "https://") }
+
+// ServerConnection is a connection to a Plex Media Server that answered
+// as the resource Connect was given.
+type ServerConnection struct {
+	// URL is the base URL that answered, e.g. https://10-0-0-5.<hash>.plex.direct:32400.
+	URL string
+	// MachineIdentifier is the server's identity (the resource's ClientIdentifier).
+	MachineIdentifier string
+	// Version is the Plex Media Server version it reported.
+	Version string
+	// AccessToken is the resource's token for this server (a secret).
+	AccessToken string
+	// Local and Relay say which kind of connection URL came from.
+	Local, Relay bool
+	// Latency is how long the winning /identity probe took.
+	Latency time.Duration
+
+	origin *settings // the settings of the client that connected, for Client
+}
+
+// Client returns a Client aimed at the connection's URL with its
+// AccessToken. It keeps the settings of the client that called Connect
+// (client identifier, product, retries, HTTP client, logger); opts are
+// applied after them.
+func (sc *ServerConnection) Client(opts ...Option) (*Client, error) {
+	s := settings{}
+	if sc.origin != nil {
+		s = *sc.origin
+		s.core.Secrets = slices.Clip(s.core.Secrets)
+	}
+	s.serverURL, s.accessToken = sc.URL, sc.AccessToken
+	s.protocol, s.ip, s.port, s.varsSet = "", "", "", false
+	return newClient(&s, opts)
+}
+
+// String shows the ServerConnection with its token redacted.
+func (sc ServerConnection) String() string {
+	return fmt.Sprintf("plex.ServerConnection{URL: %q, MachineIdentifier: %q, Version: %q, AccessToken: %s, Local: %v, Relay: %v, Latency: %s}",
+		sc.URL, sc.MachineIdentifier, sc.Version, redact(sc.AccessToken), sc.Local, sc.Relay, sc.Latency)
+}
+
+// Format prints String for every verb.
+func (sc ServerConnection) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, sc.String()) }
+
+// LogValue logs String.
+func (sc ServerConnection) LogValue() slog.Value { return slog.StringValue(sc.String()) }
+
+type identity struct {
+	MachineIdentifier string `json:"machineIdentifier"`
+	Version           string `json:"version"`
+}
+
+type probe struct {
+	i       int
+	id      identity
+	latency time.Duration
+	rsp     *http.Response
+	err     error
+}
+
+// Connect finds the connection of r that works from here. It probes every
+// PreferredURLs entry at once with GET {url}/identity, which needs no token
+// and sends none: the server's token goes nowhere before the server is
+// proven. An answer counts only if its machineIdentifier is
+// r.ClientIdentifier (a reused LAN address may be another server). Connect
+// returns the most preferred URL that answered once every more-preferred
+// probe has failed, or one second after the first answer that counts (a
+// hanging LAN address does not hold the caller for its full timeout); the
+// other probes are cancelled. Each probe is one attempt, bounded by 10 s
+// and by ctx.
+//
+// When none answers, the error names each URL with its cause and matches
+// errors.Is(err, ErrNoConnection). Of opts, only sdk.WithResponseInto
+// applies (the winning probe's response); a probe never retries and never
+// goes anywhere but its URL.
+func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.CallOption) (*ServerConnection, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%s: nil context", opConnect.Name)
+	}
+	if r.ClientIdentifier == "" {
+		return nil, fmt.Errorf("%s: resource %q has no clientIdentifier to check the server against", opConnect.Name, r.Name)
+	}
+	cands := r.candidates()
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("%s: resource %q has no connection to try: %w", opConnect.Name, r.Name, ErrNoConnection)
+	}
+	var into **http.Response
+	if len(opts) > 0 {
+		into = callopts.Resolve(opts).ResponseInto
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan probe, len(cands))
+	launch := func(cs []candidate, from int) {
+		for i, c := range cs {
+			go func() { results <- a.probe(ctx, from+i, c.url, r.ClientIdentifier, into != nil) }()
+		}
+	}
+	// The most preferred probe starts first; the rest follow after
+	// headStart, or at once when it fails. A LAN server answering within
+	// headStart is then the only address asked (RFC 8305's connection
+	// attempt delay, scaled to an HTTP round trip).
+	launch(cands[:1], 0)
+	rest := time.NewTimer(headStart)
+	defer rest.Stop()
+	startRest := func() {
+		if rest.Stop() {
+			launch(cands[1:], 1)
+		}
+	}
+
+	answered := make([]*probe, len(cands))
+	failed := make([]error, len(cands))
+	var grace <-chan time.Time
+	// best is the most preferred answer; final when nothing more preferred is pending.
+	best := func() (int, bool) {
+		for i := range cands {
+			if answered[i] != nil {
+				return i, true
+			}
+			if failed[i] == nil {
+				return -1, false
+			}
+		}
+		return -1, true
+	}
+	win := -1
+wait:
+	for pending := len(cands); pending > 0; {
+		select {
+		case <-rest.C:
+			launch(cands[1:], 1)
+		case p := <-results:
+			pending--
+			if p.err != nil {
+				failed[p.i] = p.err
+				startRest()
+			} else {
+				answered[p.i] = &p
+				if grace == nil {
+					t := time.NewTimer(connectGrace)
+					defer t.Stop()
+					grace = t.C
+				}
+			}
+			if i, final := best(); final {
+				win = i
+				break wait
+			}
+		case <-grace:
+			for i := range answered {
+				if answered[i] != nil {
+					win = i
+					break
+				}
+			}
+			break wait
+		case <-ctx.Done():
+			return nil, &noConnectionError{r: r, cands: cands, failed: failed, ctxErr: ctx.Err()}
+		}
+	}
+	if win < 0 {
+		return nil, &noConnectionError{r: r, cands: cands, failed: failed}
+	}
+	p := answered[win]
+	if into != nil {
+		*into = p.rsp
+	}
+	origin := a.origin
+	origin.accessToken = "" // replaced by the server's own token in Client
+	return &ServerConnection{
+		URL: cands[win].url, MachineIdentifier: p.id.MachineIdentifier, Version: p.id.Version,
+		AccessToken: r.AccessToken, Local: cands[win].local, Relay: cands[win].relay, Latency: p.latency,
+		origin: &origin,
+	}, nil
+}
+
+// probe asks url who it is: one attempt, no token.
+func (a *Authentication) probe(ctx context.Context, i int, url, want string, keep bool) probe {
+	p := probe{i: i}
+	server, err := core.ValidateServerURL("connection", url)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var opts []sdk.CallOption
+	if keep {
+		opts = []sdk.CallOption{sdk.WithResponseInto(&p.rsp)}
+	}
+	start := time.Now()
+	rsp, err := core.Invoke[struct{ MediaContainer identity }](ctx, a.core, &opConnect, server, opts, &core.CallInfo{OneAttempt: true}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+		return (&plexapi.Client{Server: server, Client: d}).GetIdentity(ctx, a.setFixed)
+	})
+	p.latency = time.Since(start)
+	switch {
+	case err != nil:
+		p.err = err
+	case rsp.MediaContainer.MachineIdentifier != want:
+		p.err = fmt.Errorf("answered as another server (machineIdentifier %q)", core.Clip(core.Clean(rsp.MediaContainer.MachineIdentifier)))
+	default:
+		p.id = rsp.MediaContainer
+	}
+	return p
+}
+
+// noConnectionError lists each URL's cause.
+type noConnectionError struct {
+	r      Resource
+	cands  []candidate
+	failed []error
+	ctxErr error
+}
+
+func (e *noConnectionError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: no connection to %q (%s) answered as the server", opConnect.Name, e.r.Name, e.r.ClientIdentifier)
+	if e.ctxErr != nil {
+		fmt.Fprintf(&b, " before the context ended (%v)", e.ctxErr)
+	}
+	for i, c := range e.cands {
+		cause := "no answer yet"
+		if e.failed[i] != nil {
+			cause = strings.TrimPrefix(e.failed[i].Error(), opConnect.Name+": ")
+		}
+		fmt.Fprintf(&b, "\n  %s: %s", c.url, cause)
+	}
+	return b.String()
+}
+
+// Is matches ErrNoConnection, and the context's error when it ended the wait.
+func (e *noConnectionError) Is(target error) bool {
+	return target == ErrNoConnection || (e.ctxErr != nil && target == e.ctxErr)
+}
+
+// Unwrap gives each probe's error.
+func (e *noConnectionError) Unwrap() []error {
+	var errs []error
+	for _, err := range e.failed {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
