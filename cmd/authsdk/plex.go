@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -30,7 +31,7 @@ type plexFlags struct {
 	serverURL, plexTVURL, clients optString
 	login, source, keyFile        string
 	remember, link, showTokens    bool
-	force, jwt, pinStdin          bool
+	force, jwt, pinStdin, connect bool
 }
 
 // The plex flags a command may take.
@@ -182,7 +183,8 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 		case "plex switch":
 			fs.BoolVar(&f.pinStdin, "pin-stdin", false, "read the profile's PIN from stdin (for scripts)")
 		case "plex servers":
-			fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token")
+			fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token (hidden by default, in --json too)")
+			fs.BoolVar(&f.connect, "connect", false, "find the connection of each server that answers from here (no token sent), with its latency")
 		case "plex sources":
 			fs.StringVar(&f.source, "source", "", "the `source`, e.g. server://client-identifier (required)")
 		case "plex jwt keygen":
@@ -384,10 +386,10 @@ func plexUserCommand() *command {
 }
 
 func plexServersCommand() *command {
-	return plexLeaf("plex servers", "list the servers the account reaches and their connections",
-		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex servers --show-tokens",
+	return plexLeaf("plex servers", "list the servers the account reaches, their connections and tokens",
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex servers --connect",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			pc, tok, err := f.tokenClient(e, c, false)
+			pc, tok, err := f.accountClient(e, c)
 			if err != nil {
 				return err
 			}
@@ -401,8 +403,18 @@ func plexServersCommand() *command {
 					servers = append(servers, r)
 				}
 			}
+			var conns []connectResult
+			if f.connect {
+				conns = connectAll(ctx, pc.Authentication, servers)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+			}
 			if f.api.json {
-				return printJSON(e.stdout, servers)
+				return printJSON(e.stdout, serversJSON(servers, conns, f.showTokens))
+			}
+			if f.connect {
+				return printConnected(e, servers, conns, f.showTokens)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			header := "NAME\tOWNED\tONLINE\tKIND\tURI"
@@ -441,6 +453,109 @@ func plexServersCommand() *command {
 			}
 			return tw.Flush()
 		})
+}
+
+// connectResult is Connect's answer for one server.
+type connectResult struct {
+	conn *plex.ServerConnection
+	err  error
+}
+
+// connectAll connects to every server at once.
+func connectAll(ctx context.Context, a *plex.Authentication, servers []plex.Resource) []connectResult {
+	out := make([]connectResult, len(servers))
+	var wg sync.WaitGroup
+	for i, r := range servers {
+		wg.Go(func() {
+			conn, err := a.Connect(ctx, r)
+			out[i] = connectResult{conn, err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// printConnected writes one row per server: the connection that answered
+// and its latency; the causes of the failures follow on stderr.
+func printConnected(e *env, servers []plex.Resource, conns []connectResult, showTokens bool) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	header := "NAME\tOWNED\tKIND\tLATENCY\tURL"
+	if showTokens {
+		header += "\tACCESS TOKEN"
+	}
+	fmt.Fprintln(tw, header)
+	var failed []string
+	for i, r := range servers {
+		kind, latency, url := "-", "-", "no connection answered"
+		if sc := conns[i].conn; sc != nil {
+			kind, latency, url = connKind(sc.Local, sc.Relay), sc.Latency.Round(time.Millisecond).String(), safe(sc.URL)
+			if sc.Latency < time.Millisecond {
+				latency = sc.Latency.Round(10 * time.Microsecond).String()
+			}
+		} else {
+			failed = append(failed, conns[i].err.Error())
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", safe(r.Name), yesNo(r.Owned), kind, latency, url)
+		if showTokens {
+			line += "\t" + safe(r.AccessToken)
+		}
+		fmt.Fprintln(tw, line)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, msg := range failed {
+		for _, l := range strings.Split(msg, "\n") {
+			fmt.Fprintln(e.stderr, core.Clip(safe(l)))
+		}
+	}
+	return nil
+}
+
+func connKind(local, relay bool) string {
+	switch {
+	case relay:
+		return "relay"
+	case local:
+		return "local"
+	}
+	return "remote"
+}
+
+// serverJSON is a server in --json output: the resource, its token only
+// with --show-tokens, and with --connect the connection that answered.
+type serverJSON struct {
+	plex.Resource
+	AccessToken     string          `json:"accessToken,omitempty"` // shadows Resource's
+	Connection      *connectionJSON `json:"connection,omitempty"`
+	ConnectionError string          `json:"connectionError,omitempty"`
+}
+
+type connectionJSON struct {
+	URL       string  `json:"url"`
+	Kind      string  `json:"kind"`
+	LatencyMS float64 `json:"latencyMs"`
+	Version   string  `json:"version"`
+}
+
+func serversJSON(servers []plex.Resource, conns []connectResult, showTokens bool) []serverJSON {
+	out := make([]serverJSON, len(servers))
+	for i, r := range servers {
+		out[i] = serverJSON{Resource: r}
+		if showTokens {
+			out[i].AccessToken = r.AccessToken
+		}
+		if conns == nil {
+			continue
+		}
+		if sc := conns[i].conn; sc != nil {
+			out[i].Connection = &connectionJSON{URL: sc.URL, Kind: connKind(sc.Local, sc.Relay),
+				LatencyMS: float64(sc.Latency.Microseconds()) / 1000, Version: sc.Version}
+		} else {
+			out[i].ConnectionError = conns[i].err.Error()
+		}
+	}
+	return out
 }
 
 func yesNo(b bool) string {

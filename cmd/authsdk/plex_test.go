@@ -72,8 +72,12 @@ func TestPlexServers(t *testing.T) {
 		t.Fatalf("--show-tokens: %+v", s)
 	}
 	j := runCLI(t, "", envs, "plex", "servers", "--json", "--plex-tv-url", srv.PlexTVURL())
-	if j.code != 0 || !strings.Contains(j.stdout, `"accessToken": "srv1-access-token`) {
-		t.Fatalf("--json: %+v", j)
+	if j.code != 0 || !strings.Contains(j.stdout, `"name": "Living Room PMS"`) || strings.Contains(j.stdout, "access-token") || strings.Contains(j.stdout, "accessToken") {
+		t.Fatalf("--json without --show-tokens: %+v", j)
+	}
+	js := runCLI(t, "", envs, "plex", "servers", "--json", "--show-tokens", "--plex-tv-url", srv.PlexTVURL())
+	if js.code != 0 || !strings.Contains(js.stdout, `"accessToken": "srv1-access-token`) {
+		t.Fatalf("--json --show-tokens: %+v", js)
 	}
 	bad := runCLI(t, "", map[string]string{"PLEX_TOKEN": "revoked"}, "plex", "servers", "--plex-tv-url", srv.PlexTVURL())
 	if bad.code != 1 || strings.Contains(bad.stderr, "revoked") {
@@ -190,4 +194,46 @@ func TestCLIStderrHasNoSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// --connect names, per server, the connection that answered as that server
+// and its latency; the causes of the failures go to stderr.
+func TestPlexServersConnect(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	srv.SetResources(plextest.UserToken, srv.LoopbackResources())
+	envs := map[string]string{"PLEX_TOKEN": plextest.UserToken}
+	r := runCLI(t, "", envs, "plex", "servers", "--connect", "--plex-tv-url", srv.PlexTVURL())
+	if r.code != 0 {
+		t.Fatalf("--connect: %+v", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "Living Room PMS") || !strings.Contains(lines[1], "local") || !strings.Contains(lines[1], srv.URL) ||
+		!strings.Contains(lines[2], "no connection answered") || !strings.Contains(lines[3], "no connection answered") {
+		t.Fatalf("--connect table:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "connection refused") || !strings.Contains(r.stderr, "another server") || strings.Contains(r.stdout+r.stderr, plextest.AccessToken) {
+		t.Errorf("--connect causes:\n%s", r.stderr)
+	}
+	j := runCLI(t, "", envs, "plex", "servers", "--connect", "--json", "--plex-tv-url", srv.PlexTVURL())
+	var out []struct {
+		Name        string
+		AccessToken string
+		Connection  *struct {
+			URL       string
+			Kind      string
+			LatencyMS float64
+		}
+		ConnectionError string
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &out); err != nil || len(out) != 3 {
+		t.Fatalf("--connect --json: %v\n%s", err, j.stdout)
+	}
+	if c := out[0].Connection; c == nil || c.URL != srv.URL || c.Kind != "local" || c.LatencyMS <= 0 || out[0].AccessToken != "" {
+		t.Errorf("first server: %+v", out[0])
+	}
+	if out[1].Connection != nil || !strings.Contains(out[1].ConnectionError, "127.0.0.1:1") {
+		t.Errorf("offline server: %+v", out[1])
+	}
+	srv.AssertNoViolations(t)
 }

@@ -6,6 +6,7 @@ package readme
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,14 +90,27 @@ func TestCLISectionIsTheHelpText(t *testing.T) {
 	if len(blocks) < 3 {
 		t.Fatalf("only %d CLI help blocks found", len(blocks))
 	}
+	updated := string(readme)
 	for _, b := range blocks {
 		args := strings.Fields(b[1])
 		out, err := runCLI(context.Background(), args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out != b[2] {
-			t.Errorf("README's `authsdk %s` is not the binary's:\n--- README\n%s--- binary\n%s", b[1], b[2], out)
+		if out == b[2] {
+			continue
+		}
+		if *update {
+			updated = strings.Replace(updated, b[0], "```text\n$ authsdk "+b[1]+"\n"+out+"```", 1)
+			continue
+		}
+		t.Errorf("README's `authsdk %s` is not the binary's (go test ./internal/readme -update rewrites it):\n--- README\n%s--- binary\n%s", b[1], b[2], out)
+	}
+	if *update {
+		if err := os.WriteFile(filepath.Join(root, "README.md"), []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
+
+var update = flag.Bool("update", false, "rewrite README.md's CLI help blocks from the binary")
