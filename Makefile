@@ -50,4 +50,4 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
 demo:
-	$(GO) run ./cmd/authsdk demo
+	$(GO) run ./cmd/authsdk-demo

@@ -88,7 +88,7 @@ func badValue(c *command) []string {
 	switch c.name {
 	case "ziggeo token":
 		return []string{"--session-limit", "abc"}
-	case "ziggeo decrypt", "demo":
+	case "ziggeo decrypt", "version":
 		return []string{"--no-such-flag"}
 	case "plex jwt keygen":
 		return []string{"--force=maybe"}
@@ -127,7 +127,7 @@ func TestEveryCommandBehavesLikeAUnixTool(t *testing.T) {
 			}
 			// -h after other flags and arguments still helps.
 			r := runBinary(t, nil, append(append(append([]string{}, base...), positional(c)...), "--json", "-h")...)
-			if c.name != "ziggeo token" && c.name != "ziggeo decrypt" && c.name != "demo" && c.name != "plex jwt keygen" && r.code != 0 {
+			if c.name != "ziggeo token" && c.name != "ziggeo decrypt" && c.name != "version" && c.name != "plex jwt keygen" && r.code != 0 {
 				t.Errorf("flags then -h: exit %d %q", r.code, r.stderr)
 			}
 			stray := append(append(append([]string{}, base...), positional(c)...), "stray")
@@ -144,7 +144,7 @@ func TestEveryCommandBehavesLikeAUnixTool(t *testing.T) {
 			if strings.Contains(r.stderr, "Usage") || strings.Contains(r.stderr, "-retries N") {
 				t.Errorf("bad value printed usage: %q", r.stderr)
 			}
-			if c.name == "demo" || c.name == "plex login" {
+			if c.name == "version" || c.name == "plex login" {
 				return // needs no credential
 			}
 			r = runBinary(t, nil, append(append([]string{}, base...), positional(c)...)...)

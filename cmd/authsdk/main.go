@@ -1,7 +1,7 @@
-// Command authsdk runs authsdk's operations from a shell: a demo against
-// embedded fakes (no network, no accounts), Ziggeo token generation and
-// auth-token calls, and Plex sign-in (PIN or password), servers, tokens and
-// JWT device keys.
+// Command authsdk runs authsdk's operations from a shell: Ziggeo token
+// generation and auth-token calls, and Plex sign-in (PIN or password),
+// servers, tokens and JWT device keys. To try it offline, cmd/authsdk-demo
+// runs every operation against fakes, or serves them for this command.
 //
 // Every command answers -h, --help and help. Exit codes: 0 ok, 1 API or
 // network error, 2 usage or local validation error, 130 interrupted.
@@ -16,8 +16,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
+	"runtime"
+	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/authsdk/authsdk/internal/core"
@@ -42,6 +44,8 @@ type env struct {
 	readSecret func(ctx context.Context, prompt string) (string, error)
 	// isTerminal reports whether stderr is a terminal (live countdowns).
 	isTerminal bool
+	// termSize is stderr's terminal size in columns and rows.
+	termSize func() (width, height int, ok bool)
 }
 
 // usageError is a bad command line or a local validation error: exit 2.
@@ -67,7 +71,7 @@ type command struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stderr)}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stderr), termSize: terminalSize(os.Stderr)}
 	e.readSecret = terminalSecretReader(e)
 	os.Exit(run(ctx, os.Args[1:], e))
 }
@@ -95,7 +99,7 @@ func run(ctx context.Context, args []string, e *env) int {
 
 func root() *command {
 	return &command{name: "", summary: "authsdk: Ziggeo auth tokens and Plex sign-in from a shell", subs: []*command{
-		demoCommand(), ziggeoCommand(), plexCommand(),
+		ziggeoCommand(), plexCommand(), versionCommand(),
 	}}
 }
 
@@ -108,6 +112,14 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 		case "-h", "--help", "-help", "help":
 			printHelp(e.stdout, c)
 			return flag.ErrHelp
+		case "--version", "-version", "-v":
+			if c.name == "" {
+				return printVersion(e.stdout)
+			}
+		case "demo", "serve":
+			if c.name == "" {
+				return usagef("%q is in the demo program, which links the test fakes: go run github.com/authsdk/authsdk/cmd/authsdk-demo %s", args[0], args[0])
+			}
 		}
 		for _, s := range c.subs {
 			if s.name == strings.TrimSpace(c.name+" "+args[0]) {
@@ -116,6 +128,9 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 		}
 		if strings.HasPrefix(args[0], "-") {
 			return usagef("%sflags come after the command (run %q)", at(c), prog(c)+" --help")
+		}
+		if s := suggest(c, args[0]); s != "" {
+			return usagef("%sunknown command %q; did you mean %q? (run %q)", at(c), args[0], s, prog(c)+" --help")
 		}
 		return usagef("%sunknown command %q (run %q)", at(c), args[0], prog(c)+" --help")
 	}
@@ -173,32 +188,40 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-var (
-	reInvalid   = regexp.MustCompile(`^invalid (boolean )?value "(.*)" for (?:flag )?-([\w-]+): (.*)$`)
-	reUndefined = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)$`)
-	reNeedsArg  = regexp.MustCompile(`^flag needs an argument: -+([\w-]+)$`)
-)
-
 // flagError rewrites the flag package's errors as "--flag: problem".
+// (Parsed by hand: regexp alone would add 0.3 MB to the binary.)
 func flagError(err error) string {
 	s := err.Error()
-	if m := reInvalid.FindStringSubmatch(s); m != nil {
-		msg := m[4]
-		switch {
-		case m[1] != "":
-			msg = fmt.Sprintf("%q is not true or false", m[2])
-		case msg == "parse error" || msg == "invalid syntax":
-			msg = fmt.Sprintf("%q is not valid", m[2])
+	if name, ok := strings.CutPrefix(s, "flag provided but not defined: "); ok {
+		return "unknown flag --" + strings.TrimLeft(name, "-")
+	}
+	if name, ok := strings.CutPrefix(s, "flag needs an argument: "); ok {
+		return "--" + strings.TrimLeft(name, "-") + " needs a value"
+	}
+	rest, isBool := strings.CutPrefix(s, "invalid boolean value ")
+	if !isBool {
+		var ok bool
+		if rest, ok = strings.CutPrefix(s, "invalid value "); !ok {
+			return s
 		}
-		return "--" + m[3] + ": " + msg
 	}
-	if m := reUndefined.FindStringSubmatch(s); m != nil {
-		return "unknown flag --" + m[1]
+	quoted, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return s
 	}
-	if m := reNeedsArg.FindStringSubmatch(s); m != nil {
-		return "--" + m[1] + " needs a value"
+	value, _ := strconv.Unquote(quoted)
+	rest = strings.TrimPrefix(strings.TrimPrefix(rest[len(quoted):], " for flag -"), " for -")
+	name, msg, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return s
 	}
-	return s
+	switch {
+	case isBool:
+		msg = fmt.Sprintf("%q is not true or false", value)
+	case msg == "parse error" || msg == "invalid syntax":
+		msg = fmt.Sprintf("%q is not valid", value)
+	}
+	return "--" + strings.TrimLeft(name, "-") + ": " + msg
 }
 
 // printHelp writes a command's help: usage with positional arguments, the
@@ -210,7 +233,10 @@ func printHelp(w io.Writer, c *command) {
 		for _, s := range c.subs {
 			fmt.Fprintf(w, "  %-24s %s\n", strings.TrimPrefix(s.name, c.name+" "), s.summary)
 		}
-		fmt.Fprintf(w, "\nRun \"%s <command> --help\" for a command's flags. Exit codes: 0 ok, 1 API or network error, 2 usage error, 130 interrupted.\n", p)
+		fmt.Fprintf(w, "\nRun \"%s <command> --help\" for a command's flags.\nExit codes: 0 ok, 1 API or network error, 2 usage error, 130 interrupted.\n", p)
+		if c.name == "" {
+			fmt.Fprintf(w, "Try it offline: go run ./cmd/authsdk-demo serve, then paste its export lines.\n")
+		}
 		return
 	}
 	usage := p + " [flags]"
@@ -350,4 +376,77 @@ func localError(err error) error {
 		return nil
 	}
 	return usageError{optionNames.Replace(err.Error())}
+}
+
+// suggest returns the subcommand of c closest to typed (at most 2 edits,
+// or a prefix), or "".
+func suggest(c *command, typed string) string {
+	best, bestD := "", 3
+	for _, s := range c.subs {
+		name := strings.TrimPrefix(s.name, strings.TrimSpace(c.name+" "))
+		name = strings.TrimSpace(name)
+		d := editDistance(strings.ToLower(typed), name)
+		if len(typed) >= 3 && strings.HasPrefix(name, strings.ToLower(typed)) {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func versionCommand() *command {
+	return &command{name: "version", summary: "print the module version and commit this binary was built from",
+		example: "authsdk version",
+		run: func(_ context.Context, e *env, _ any, _ []string) error { return printVersion(e.stdout) }}
+}
+
+// printVersion prints the module version and, when built from a checkout,
+// the commit (debug.ReadBuildInfo).
+func printVersion(w io.Writer) error {
+	version, commit, modified := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, kv := range bi.Settings {
+			switch kv.Key {
+			case "vcs.revision":
+				commit = kv.Value
+			case "vcs.modified":
+				modified = kv.Value == "true"
+			}
+		}
+	}
+	line := "authsdk " + version + " (sdk " + sdk.Version
+	if commit != "" {
+		line += ", commit " + commit[:min(12, len(commit))]
+		if modified {
+			line += "+dirty"
+		}
+	}
+	_, err := fmt.Fprintln(w, line+", "+runtime.Version()+")")
+	return err
 }

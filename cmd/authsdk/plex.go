@@ -16,8 +16,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mdp/qrterminal/v3"
-
 	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
@@ -32,6 +30,7 @@ type plexFlags struct {
 	login, source, keyFile        string
 	remember, link, showTokens    bool
 	force, jwt, pinStdin, connect bool
+	noQR                          bool
 }
 
 // The plex flags a command may take.
@@ -45,20 +44,23 @@ const (
 )
 
 func (f *plexFlags) register(fs *flag.FlagSet, which int) {
-	if which&fToken != 0 {
-		fs.Var(&f.token, "token", "plex.tv `token` (or PLEX_TOKEN)")
+	switch {
+	case which&fToken != 0 && which&fServer != 0:
+		fs.Var(&f.token, "token", "`token` for the Plex Media Server (or PLEX_TOKEN): its access token (\"plex servers --show-tokens\") or its owner's account token; sent to --server-url only")
+	case which&fToken != 0:
+		fs.Var(&f.token, "token", "plex.tv account `token` (or PLEX_TOKEN); sent to plex.tv only")
 	}
 	if which&fClientID != 0 {
 		fs.Var(&f.clientID, "client-identifier", "stable `id` of this installation (or PLEX_CLIENT_IDENTIFIER)")
 	}
 	if which&fServer != 0 {
-		fs.Var(&f.serverURL, "server-url", "Plex Media Server `URL`, e.g. https://10.0.0.5:32400 (required)")
+		fs.Var(&f.serverURL, "server-url", "Plex Media Server `URL`, e.g. https://10.0.0.5:32400 (or PLEX_SERVER_URL; required)")
 	}
 	if which&fPlexTV != 0 {
-		fs.Var(&f.plexTVURL, "plex-tv-url", "plex.tv API `URL` (default https://plex.tv/api/v2)")
+		fs.Var(&f.plexTVURL, "plex-tv-url", "plex.tv API `URL` (or PLEX_TV_URL; default https://plex.tv/api/v2)")
 	}
 	if which&fClients != 0 {
-		fs.Var(&f.clients, "clients-url", "clients.plex.tv API `URL` (default https://clients.plex.tv/api/v2)")
+		fs.Var(&f.clients, "clients-url", "clients.plex.tv API `URL` (or PLEX_CLIENTS_URL; default https://clients.plex.tv/api/v2)")
 	}
 	if which&fAPI != 0 {
 		f.api.register(fs)
@@ -77,10 +79,11 @@ func (f *plexFlags) client(e *env, accessToken string) (*plex.Client, error) {
 	}
 	for _, o := range []struct {
 		v   optString
+		env string
 		opt func(string) plex.Option
-	}{{f.serverURL, plex.WithServerURL}, {f.plexTVURL, plex.WithPlexTVURL}, {f.clients, plex.WithClientsURL}} {
-		if o.v.set {
-			opts = append(opts, o.opt(o.v.v))
+	}{{f.serverURL, "PLEX_SERVER_URL", plex.WithServerURL}, {f.plexTVURL, "PLEX_TV_URL", plex.WithPlexTVURL}, {f.clients, "PLEX_CLIENTS_URL", plex.WithClientsURL}} {
+		if u, ok := o.v.or(e, o.env); ok {
+			opts = append(opts, o.opt(u))
 		}
 	}
 	if rc := f.api.retryConfig(); rc != nil {
@@ -107,8 +110,8 @@ func (f *plexFlags) tokenClient(e *env, c *command, pms bool) (*plex.Client, str
 	}
 	access := ""
 	if pms {
-		if !f.serverURL.set {
-			return nil, "", usagef("%sneed --server-url of the Plex Media Server", at(c))
+		if _, ok := f.serverURL.or(e, "PLEX_SERVER_URL"); !ok {
+			return nil, "", usagef("%sneed --server-url (or PLEX_SERVER_URL) of the Plex Media Server", at(c))
 		}
 		access = tok
 	}
@@ -137,7 +140,7 @@ func (f *plexFlags) randomClientID(e *env) bool {
 	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid != "" {
 		return false
 	}
-	var b [16]byte
+	var b [6]byte // short: it is part of the sign-in link, and of its QR code
 	_, _ = rand.Read(b[:])
 	f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
 	return true
@@ -167,6 +170,14 @@ func plexCommand() *command {
 
 // plexLeaf builds a plex command that takes the given flags.
 func plexLeaf(name, summary string, which int, vars []string, example string, run func(ctx context.Context, e *env, c *command, f *plexFlags, args []string) error) *command {
+	for _, v := range []struct {
+		flag int
+		env  string
+	}{{fServer, "PLEX_SERVER_URL"}, {fPlexTV, "PLEX_TV_URL"}, {fClients, "PLEX_CLIENTS_URL"}} {
+		if which&v.flag != 0 {
+			vars = append(vars, v.env)
+		}
+	}
 	c := &command{name: name, summary: summary, env: vars, example: example}
 	c.flags = func(fs *flag.FlagSet) any {
 		f := &plexFlags{}
@@ -177,6 +188,7 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 			fs.BoolVar(&f.remember, "remember-me", false, "ask plex.tv for a long-lived token")
 		case "plex login":
 			fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
+			fs.BoolVar(&f.noQR, "no-qr", false, "show the link only, no QR code (there is none when stderr is not a terminal)")
 			fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with a device key (no long-lived token); needs --key-file")
 			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt; made (mode 0600) when it does not exist")
 			fs.BoolVar(&f.force, "force", false, "with --jwt, replace an existing key file with a new key")
@@ -236,14 +248,20 @@ func plexLoginCommand() *command {
 			}
 			if f.link {
 				fmt.Fprintf(e.stderr, "Go to %s and enter the code:\n\n    %s\n\n", plex.LinkURL, safe(pin.Code))
-			} else {
-				u := pin.AuthURL("")
-				fmt.Fprintf(e.stderr, "Open this link (or scan the code) and approve the sign-in:\n\n%s\n\n", u)
-				qrterminal.GenerateWithConfig(u, qrterminal.Config{Level: qrterminal.L, Writer: e.stderr, HalfBlocks: true,
-					BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK, WhiteChar: qrterminal.WHITE_WHITE,
-					BlackWhiteChar: qrterminal.BLACK_WHITE, QuietZone: 2})
 			}
-			stop := showTimeLeft(e, pin.ExpiresAt)
+			var status func(string)
+			if !f.link {
+				u := pin.AuthURL("")
+				if e.isTerminal && !f.noQR && e.termSize != nil {
+					if w, h, ok := e.termSize(); ok {
+						status = signInScreen(e.stderr, u, w, h)
+					}
+				}
+				if status == nil {
+					fmt.Fprintf(e.stderr, "Open this link and approve the sign-in:\n\n%s\n\n", u)
+				}
+			}
+			stop := showTimeLeft(e, pin.ExpiresAt, status)
 			var done *plex.Pin
 			var jwt *plex.JWT
 			if key != nil {
@@ -285,9 +303,31 @@ func plexLoginCommand() *command {
 		})
 }
 
-// showTimeLeft counts down to the PIN's expiry on stderr while waiting: a
-// live line on a terminal, one line otherwise. The returned func stops it.
-func showTimeLeft(e *env, expiresAt time.Time) func() {
+// showTimeLeft counts down to the PIN's expiry on stderr while waiting: in
+// status (beside the QR code) or a live line on a terminal, one line
+// otherwise. The returned func stops it.
+func showTimeLeft(e *env, expiresAt time.Time, status func(string)) func() {
+	if status != nil {
+		done, finished := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(finished)
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				if !expiresAt.IsZero() {
+					status(fmt.Sprintf("Waiting… %s left", max(time.Until(expiresAt).Round(time.Second), 0)))
+				}
+				select {
+				case <-done:
+					status("")
+					fmt.Fprint(e.stderr, "\n")
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		return func() { close(done); <-finished }
+	}
 	if expiresAt.IsZero() {
 		return func() {}
 	}
@@ -566,7 +606,7 @@ func yesNo(b bool) string {
 }
 
 func plexTransientCommand() *command {
-	return plexLeaf("plex transient-token", "get a short-lived token from a Plex Media Server",
+	return plexLeaf("plex transient-token", "get a short-lived token from a Plex Media Server (PLEX_TOKEN goes to that server)",
 		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex transient-token --server-url https://10.0.0.5:32400",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			pc, _, err := f.tokenClient(e, c, true)
@@ -586,7 +626,7 @@ func plexTransientCommand() *command {
 }
 
 func plexSourcesCommand() *command {
-	return plexLeaf("plex sources", "show how a Plex Media Server reaches a source",
+	return plexLeaf("plex sources", "show how a Plex Media Server reaches a source (PLEX_TOKEN goes to that server)",
 		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex sources --server-url https://10.0.0.5:32400 --source server://ID",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			if strings.TrimSpace(f.source) == "" {

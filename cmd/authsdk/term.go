@@ -13,6 +13,14 @@ import (
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
+// terminalSize reports f's terminal size when it is one.
+func terminalSize(f *os.File) func() (int, int, bool) {
+	return func() (int, int, bool) {
+		w, h, err := term.GetSize(int(f.Fd()))
+		return w, h, err == nil && w > 0 && h > 0
+	}
+}
+
 // terminalSecretReader prompts on stderr and reads without echo from a
 // terminal; from a pipe it reads one line. Ctrl-C (ctx) ends the prompt at
 // once and restores the terminal: term.ReadPassword alone would block

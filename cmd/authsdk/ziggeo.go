@@ -191,7 +191,7 @@ type authTokensFlags struct {
 func authTokensCommand(verb string) *command {
 	c := &command{
 		name: "ziggeo authtokens " + verb, args: "TOKEN", nargs: 1,
-		env: []string{"ZIGGEO_APP_TOKEN", "ZIGGEO_PRIVATE_KEY"},
+		env: []string{"ZIGGEO_APP_TOKEN", "ZIGGEO_PRIVATE_KEY", "ZIGGEO_SERVER_URL"},
 	}
 	switch verb {
 	case "get":
@@ -208,7 +208,7 @@ func authTokensCommand(verb string) *command {
 		f := &authTokensFlags{}
 		fs.Var(&f.app, "app-token", "application `token` (or ZIGGEO_APP_TOKEN)")
 		fs.Var(&f.key, "private-key", "private `key` (or ZIGGEO_PRIVATE_KEY)")
-		fs.Var(&f.server, "server-url", "API server `URL` (default: Ziggeo's, by the application token's region)")
+		fs.Var(&f.server, "server-url", "API server `URL` (or ZIGGEO_SERVER_URL; default: Ziggeo's, by the application token's region)")
 		f.api.register(fs)
 		if verb == "create" || verb == "update" {
 			f.token.register(fs)
@@ -223,8 +223,8 @@ func authTokensCommand(verb string) *command {
 			return usagef("%sneed --app-token and --private-key (or ZIGGEO_APP_TOKEN and ZIGGEO_PRIVATE_KEY)", at(c))
 		}
 		var opts []ziggeo.Option
-		if f.server.set {
-			opts = append(opts, ziggeo.WithServerURL(f.server.v))
+		if u, ok := f.server.or(e, "ZIGGEO_SERVER_URL"); ok {
+			opts = append(opts, ziggeo.WithServerURL(u))
 		}
 		if rc := f.api.retryConfig(); rc != nil {
 			opts = append(opts, ziggeo.WithRetryConfig(*rc))
@@ -270,7 +270,7 @@ func apiError(err error) error {
 	case errors.Is(err, plex.ErrThrottled):
 		return fmt.Errorf("rate limited by plex.tv; wait a minute before trying again: %w", err)
 	case errors.Is(err, plex.ErrInvalidToken):
-		return fmt.Errorf("plex.tv no longer accepts the token (wrong, expired or signed out); sign in again: %w", err)
+		return fmt.Errorf("the token was refused (wrong, expired or signed out); sign in again: %w", err)
 	case errors.Is(err, plex.ErrKeyRegistered):
 		return fmt.Errorf("this device key is registered already (by this client earlier, or by another device); make a new key with \"plex jwt keygen\" if it is not yours: %w", err)
 	case errors.Is(err, plex.ErrPinRequired):

@@ -485,7 +485,8 @@ func (s *Server) throttled(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) pmsAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := r.Header.Get("X-Plex-Token")
-		if tok != AccessToken && !s.IsTransientToken(tok) {
+		// The server's own token, a transient one, or its owner's account token (as on a real server).
+		if tok != AccessToken && tok != UserToken && !s.IsTransientToken(tok) {
 			writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
 			return
 		}

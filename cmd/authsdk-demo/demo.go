@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,17 +26,15 @@ type demoRow struct {
 // counter is a fake whose requests can be counted.
 type counter interface{ RequestCount() int }
 
-func demoCommand() *command {
-	return &command{
-		name: "demo", summary: "run every operation against embedded fakes (no network, no accounts)",
-		example: "authsdk demo",
-		run:     func(ctx context.Context, e *env, _ any, _ []string) error { return runDemo(ctx, e) },
-	}
-}
+// Widths of the demo table's columns: with TRIES and TIME it fits 80 columns.
+const (
+	opWidth     = 30
+	resultWidth = 30
+)
 
 // runDemo starts both fakes on loopback and runs every operation through
 // the public SDK, printing one row per operation.
-func runDemo(ctx context.Context, e *env) error {
+func runDemo(ctx context.Context, stdout io.Writer) error {
 	zs := ziggeotest.NewServer()
 	defer zs.Close()
 	ps := plextest.NewServer()
@@ -67,22 +66,22 @@ func runDemo(ctx context.Context, e *env) error {
 			return "", err
 		}
 		token = t.Token
-		return "token " + short(t.Token) + ", session_limit 5", nil
+		return "token " + short(t.Token), nil
 	})
 	step(zs, "ziggeo AuthTokens.Get", func() (string, error) {
 		t, err := zc.AuthTokens.Get(ctx, token)
 		if err != nil {
 			return "", err
 		}
-		return "token " + short(t.Token) + " found", nil
+		return "found, limit " + fmt.Sprint(*t.SessionLimit), nil
 	})
 	zs.FailNext(1, ziggeotest.Fault{Status: 503})
-	step(zs, "ziggeo AuthTokens.Update (503 first)", func() (string, error) {
+	step(zs, "ziggeo AuthTokens.Update", func() (string, error) {
 		t, err := zc.AuthTokens.Update(ctx, token, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(9), Volatile: ziggeo.Bool(true)})
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("session_limit %d after a retried 503", *t.SessionLimit), nil
+		return fmt.Sprintf("limit %d, a 503 retried", *t.SessionLimit), nil
 	})
 	step(zs, "ziggeo AuthTokens.Delete", func() (string, error) {
 		return "deleted", zc.AuthTokens.Delete(ctx, token)
@@ -91,11 +90,11 @@ func runDemo(ctx context.Context, e *env) error {
 	step(offline, "ziggeo Auth.Generate", func() (string, error) {
 		t, err := zc.Auth.Generate(ziggeo.AuthTokenParams{Grants: &ziggeo.Grants{Read: &ziggeo.Grant{All: true}}})
 		clientToken = t
-		return short(t) + " (" + fmt.Sprint(len(t)) + " hex chars)", err
+		return fmt.Sprint(len(t), " hex characters"), err
 	})
 	step(offline, "ziggeo DecryptToken", func() (string, error) {
 		p, err := ziggeo.DecryptToken(ziggeotest.EncryptionKey, clientToken)
-		return string(p[:min(len(p), 48)]) + "…", err
+		return string(p), err
 	})
 	step(ps, "plex GetTransientToken", func() (string, error) {
 		t, err := pc.Authentication.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
@@ -104,21 +103,21 @@ func runDemo(ctx context.Context, e *env) error {
 		}
 		return short(t.Token), nil
 	})
-	step(ps, "plex GetSourceConnectionInformation", func() (string, error) {
+	step(ps, "plex GetSourceConnectionInfo", func() (string, error) {
 		s, err := pc.Authentication.GetSourceConnectionInformation(ctx, plextest.Source)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s, %d connections", s.Device.Name, len(s.Device.Connections)), nil
+		return fmt.Sprintf("%d connections", len(s.Device.Connections)), nil
 	})
 	step(ps, "plex GetUserDetails", func() (string, error) {
 		u, err := pc.Authentication.GetUserDetails(ctx, plextest.UserToken)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s <%s>, id %d", u.Username, u.Email, u.ID), nil
+		return u.Username + ", id " + fmt.Sprint(u.ID), nil
 	})
-	step(ps, "plex PostUsersSignInData (2FA)", func() (string, error) {
+	step(ps, "plex sign-in with 2FA", func() (string, error) {
 		req := plex.SignInRequest{Login: plextest.TwoFactorLogin, Password: plextest.Password}
 		_, err := pc.Authentication.PostUsersSignInData(ctx, req)
 		if !errors.Is(err, plex.ErrVerificationCodeRequired) {
@@ -129,9 +128,9 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return "2FA asked, code accepted, token " + short(u.AuthToken), nil
+		return "code asked, token " + short(u.AuthToken), nil
 	})
-	step(ps, "plex PIN sign-in (approved by the fake)", func() (string, error) {
+	step(ps, "plex PIN sign-in", func() (string, error) {
 		pin, err := pc.Authentication.CreatePin(ctx, true)
 		if err != nil {
 			return "", err
@@ -141,7 +140,7 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return "PIN " + short(pin.Code) + " approved, token " + short(done.AuthToken), nil
+		return "approved, token " + short(done.AuthToken), nil
 	})
 	step(ps, "plex GetServerResources", func() (string, error) {
 		rs, err := pc.Authentication.GetServerResources(ctx, plextest.UserToken)
@@ -156,7 +155,19 @@ func runDemo(ctx context.Context, e *env) error {
 		}
 		return fmt.Sprintf("%d devices, %d servers", len(rs), servers), nil
 	})
-	step(ps, "plex JWT: register key, exchange", func() (string, error) {
+	ps.SetResources(plextest.UserToken, ps.LoopbackResources())
+	step(ps, "plex Connect (first server)", func() (string, error) {
+		rs, err := pc.Authentication.GetServerResources(ctx, plextest.UserToken)
+		if err != nil {
+			return "", err
+		}
+		sc, err := pc.Authentication.Connect(ctx, rs[0])
+		if err != nil {
+			return "", err
+		}
+		return connKind(sc) + ", " + sc.Latency.Round(10*time.Microsecond).String(), nil
+	})
+	step(ps, "plex JWT: register, exchange", func() (string, error) {
 		k, err := plex.NewDeviceKey()
 		if err != nil {
 			return "", err
@@ -168,9 +179,9 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return "Plex JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
+		return "JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
 	})
-	step(ps, "plex JWT PIN sign-in (no token ever)", func() (string, error) {
+	step(ps, "plex JWT PIN sign-in", func() (string, error) {
 		k, err := plex.NewDeviceKey()
 		if err != nil {
 			return "", err
@@ -184,12 +195,12 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return "Plex JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
+		return "JWT until " + j.ExpiresAt.UTC().Format("2006-01-02"), nil
 	})
 	step(ps, "plex Ping", func() (string, error) {
 		return "token kept alive", pc.Authentication.Ping(ctx, plextest.UserToken)
 	})
-	step(ps, "plex Home: list, switch with PIN", func() (string, error) {
+	step(ps, "plex Home: list, switch (PIN)", func() (string, error) {
 		users, err := pc.Authentication.GetHomeUsers(ctx, plextest.UserToken)
 		if err != nil {
 			return "", err
@@ -198,12 +209,12 @@ func runDemo(ctx context.Context, e *env) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%d profiles; %s: token %s", len(users), acct.Title, short(acct.AuthToken)), nil
+		return fmt.Sprintf("%d profiles, to %s", len(users), acct.Title), nil
 	})
 
-	fmt.Fprintf(e.stdout, "authsdk demo: every operation against the embedded fakes (ziggeo %s, plex %s)\n\n", zs.URL, ps.URL)
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "OPERATION\tRESULT\tATTEMPTS\tTIME")
+	fmt.Fprintf(stdout, "authsdk demo: every operation against the fakes\n(Ziggeo at %s, Plex at %s)\n\n", zs.URL, ps.URL)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "OPERATION\tRESULT\tTRIES\tTIME")
 	failed := 0
 	for _, r := range rows {
 		if r.err != nil {
@@ -213,11 +224,16 @@ func runDemo(ctx context.Context, e *env) error {
 		if r.attempts == 0 {
 			attempts = "offline"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.op, r.result, attempts, r.took.Round(10*time.Microsecond))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", fit(r.op, opWidth), fit(r.result, resultWidth), attempts, r.took.Round(100*time.Microsecond))
 	}
 	_ = tw.Flush()
+	for _, r := range rows {
+		if r.err != nil {
+			fmt.Fprintf(stdout, "%s: %v\n", r.op, r.err)
+		}
+	}
 	violations := len(zs.Violations()) + len(ps.Violations())
-	fmt.Fprintf(e.stdout, "\n%d operations, %d failed, %d spec violations\n", len(rows), failed, violations)
+	fmt.Fprintf(stdout, "\n%d operations, %d failed, %d spec violations\n", len(rows), failed, violations)
 	if failed > 0 || violations > 0 {
 		return fmt.Errorf("demo: %d failed, %d spec violations: %s", failed, violations, strings.Join(append(zs.Violations(), ps.Violations()...), "; "))
 	}
@@ -228,9 +244,27 @@ type offlineCounter struct{}
 
 func (offlineCounter) RequestCount() int { return 0 }
 
+// fit cuts s to n runes, marking the cut.
+func fit(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
 func short(s string) string {
 	if len(s) <= 16 {
 		return s
 	}
 	return s[:12] + "…"
+}
+
+func connKind(sc *plex.ServerConnection) string {
+	switch {
+	case sc.Relay:
+		return "relay"
+	case sc.Local:
+		return "local"
+	}
+	return "remote"
 }

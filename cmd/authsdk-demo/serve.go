@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
+)
+
+// serve runs both fakes on loopback until ctx ends (Ctrl-C): the export
+// lines go to stdout, what happens to stderr. Pending Plex PINs are
+// approved for plextest.UserToken's account after approveAfter.
+func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Duration) error {
+	zs := ziggeotest.NewServer()
+	defer zs.Close()
+	ps := plextest.NewServer()
+	defer ps.Close()
+	ps.SetResources(plextest.UserToken, ps.LoopbackResources()) // plex servers --connect finds the fake's own server
+
+	fmt.Fprintf(stderr, "authsdk-demo serve: fake Ziggeo and Plex APIs on loopback until Ctrl-C.\nPaste these lines into another shell to point authsdk at them:\n\n")
+	for _, kv := range [][2]string{
+		{"ZIGGEO_SERVER_URL", zs.URL},
+		{"ZIGGEO_APP_TOKEN", ziggeotest.AppToken},
+		{"ZIGGEO_PRIVATE_KEY", ziggeotest.PrivateKey},
+		{"ZIGGEO_ENCRYPTION_KEY", ziggeotest.EncryptionKey},
+		{"PLEX_TV_URL", ps.PlexTVURL()},
+		{"PLEX_CLIENTS_URL", ps.ClientsURL()},
+		{"PLEX_SERVER_URL", ps.URL},
+		{"PLEX_CLIENT_IDENTIFIER", plextest.ClientIdentifier},
+		{"PLEX_TOKEN", plextest.UserToken},
+	} {
+		fmt.Fprintf(stdout, "export %s='%s'\n", kv[0], kv[1])
+	}
+	approval := "never approved (--approve-after 0)"
+	if approveAfter > 0 {
+		approval = fmt.Sprintf("approved %s after they are made", approveAfter)
+	}
+	fmt.Fprintf(stderr, "\nThen try: authsdk plex login (PINs are %s), authsdk plex servers --connect,\nauthsdk plex jwt keygen --key-file /tmp/k.pem, authsdk ziggeo authtokens create --grant read=all\n\n", approval)
+
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	seen := map[string]time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "authsdk-demo serve: stopped (%d Ziggeo and %d Plex requests, %d spec violations)\n",
+				zs.RequestCount(), ps.RequestCount(), len(zs.Violations())+len(ps.Violations()))
+			return nil
+		case now := <-tick.C:
+			if approveAfter <= 0 {
+				continue
+			}
+			for _, code := range ps.PendingPins() {
+				first, ok := seen[code]
+				if !ok {
+					seen[code] = now
+					fmt.Fprintf(stderr, "PIN %s waiting; approving it in %s\n", short(code), approveAfter)
+					continue
+				}
+				if now.Sub(first) >= approveAfter {
+					if err := ps.ApprovePin(code, plextest.UserToken); err == nil {
+						fmt.Fprintf(stderr, "PIN %s approved for %s\n", short(code), plextest.Login)
+					}
+					delete(seen, code)
+				}
+			}
+		}
+	}
+}
