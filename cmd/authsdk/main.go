@@ -155,7 +155,13 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 	case len(pos) < c.nargs:
 		return usagef("%smissing %s (run %q)", at(c), c.args, prog(c)+" --help")
 	}
-	return c.run(ctx, e, fl, pos)
+	err = c.run(ctx, e, fl, pos)
+	// Every validation error starts with the command: "plex servers: …".
+	var ue usageError
+	if errors.As(err, &ue) && !strings.HasPrefix(ue.msg, at(c)) {
+		return usageError{at(c) + ue.msg}
+	}
+	return err
 }
 
 func prog(c *command) string { return strings.TrimSpace("authsdk " + c.name) }

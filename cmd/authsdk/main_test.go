@@ -100,6 +100,10 @@ func TestZiggeoAuthTokensAgainstFake(t *testing.T) {
 	if g.code != 0 || !strings.Contains(g.stdout, `"session_limit": 2`) {
 		t.Fatalf("get: %+v", g)
 	}
+	p := runCLI(t, "", creds, "ziggeo", "authtokens", "get", "--server-url", srv.URL, tok)
+	if p.code != 0 || !strings.Contains(p.stdout, "token          "+tok) || !strings.Contains(p.stdout, "session_limit  2") {
+		t.Fatalf("get prints the token's fields: %+v", p)
+	}
 	bad := map[string]string{"ZIGGEO_APP_TOKEN": ziggeotest.AppToken, "ZIGGEO_PRIVATE_KEY": "wrong-private-key"}
 	e := runCLI(t, "", bad, "ziggeo", "authtokens", "get", "--server-url", srv.URL, tok)
 	if e.code != 1 || !strings.Contains(e.stderr, "401") || strings.Contains(e.stderr, "wrong-private-key") || strings.Count(e.stderr, "\n") != 1 {
@@ -139,4 +143,28 @@ func TestPlexSignInPromptsWithoutEcho(t *testing.T) {
 		t.Fatalf("sign-in without client identifier: %+v, want one made up and named", noID)
 	}
 	srv.AssertNoViolations(t)
+}
+
+// A URL without its scheme is shown as typed (credentials aside), with the
+// fix, under the command's name like every other validation error.
+func TestURLErrorShowsTheURL(t *testing.T) {
+	r := runCLI(t, "", map[string]string{"PLEX_TOKEN": "tok-12345"}, "plex", "transient-token", "--server-url", "me:pw-secret@127.0.0.1:1")
+	want := `plex transient-token: --server-url: server URL "REDACTED@127.0.0.1:1" has no scheme: add http:// or https://`
+	if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "pw-secret") {
+		t.Errorf("exit %d, %q; want %q", r.code, r.stderr, want)
+	}
+	r = runCLI(t, "", nil, "plex", "srvers")
+	if r.code != 2 || !strings.Contains(r.stderr, `did you mean "servers"?`) {
+		t.Errorf("mistyped command: %d %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "", nil, "demo")
+	if r.code != 2 || !strings.Contains(r.stderr, "cmd/authsdk-demo") {
+		t.Errorf("demo: %d %q", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r = runCLI(t, "", nil, args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "authsdk ") || !strings.Contains(r.stdout, "sdk ") {
+			t.Errorf("%v: %d %q %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
 }

@@ -199,6 +199,9 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 			fs.BoolVar(&f.connect, "connect", false, "find the connection of each server that answers from here (no token sent), with its latency")
 		case "plex sources":
 			fs.StringVar(&f.source, "source", "", "the `source`, e.g. server://client-identifier (required)")
+			fs.BoolVar(&f.showTokens, "show-tokens", false, "show the device's access token in --json")
+		case "plex user":
+			fs.BoolVar(&f.showTokens, "show-tokens", false, "show the account's token in --json")
 		case "plex jwt keygen":
 			fs.StringVar(&f.keyFile, "key-file", "", "`file` to write the private key to (mode 0600, required)")
 			fs.BoolVar(&f.force, "force", false, "overwrite an existing key file")
@@ -418,7 +421,7 @@ func plexUserCommand() *command {
 				return apiError(err)
 			}
 			if f.api.json {
-				return printJSON(e.stdout, acct)
+				return printJSON(e.stdout, accountJSON(acct, f.showTokens))
 			}
 			fmt.Fprintf(e.stdout, "%d %s %s\n", acct.ID, safe(acct.Username), safe(acct.Email))
 			return nil
@@ -641,7 +644,7 @@ func plexSourcesCommand() *command {
 				return apiError(err)
 			}
 			if f.api.json {
-				return printJSON(e.stdout, sc)
+				return printJSON(e.stdout, sourceJSON(sc, f.showTokens))
 			}
 			for _, conn := range sc.Device.Connections {
 				fmt.Fprintln(e.stdout, safe(conn.URI))
@@ -951,4 +954,32 @@ func readLine(r io.Reader) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// accountJSON is an account in --json output, its token only with --show-tokens.
+func accountJSON(a *plex.UserPlexAccount, showTokens bool) any {
+	out := struct {
+		*plex.UserPlexAccount
+		AuthToken string `json:"authToken,omitempty"` // shadows the account's
+	}{UserPlexAccount: a}
+	if showTokens {
+		out.AuthToken = a.AuthToken
+	}
+	return out
+}
+
+// sourceJSON is a source connection in --json output, the device's token
+// only with --show-tokens.
+func sourceJSON(sc *plex.SourceConnection, showTokens bool) any {
+	type device struct {
+		plex.Device
+		AccessToken string `json:"accessToken,omitempty"` // shadows the device's
+	}
+	d := device{Device: sc.Device}
+	if showTokens {
+		d.AccessToken = sc.Device.AccessToken
+	}
+	return struct {
+		Device device `json:"Device"`
+	}{d}
 }

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
@@ -252,10 +256,48 @@ func authTokensCommand(verb string) *command {
 		if f.api.json {
 			return printJSON(e.stdout, tok)
 		}
+		if verb == "get" {
+			return printAuthToken(e.stdout, tok)
+		}
 		fmt.Fprintln(e.stdout, safe(tok.Token))
 		return nil
 	}
 	return c
+}
+
+// printAuthToken writes every field the token has, one per line.
+func printAuthToken(w io.Writer, t *ziggeo.AuthToken) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	field := func(name, v string) { fmt.Fprintf(tw, "%s\t%s\n", name, safe(v)) }
+	field("token", t.Token)
+	if t.Key != "" {
+		field("key", t.Key)
+	}
+	for _, b := range []struct {
+		name string
+		v    *bool
+	}{{"volatile", t.Volatile}, {"hidden", t.Hidden}} {
+		if b.v != nil {
+			field(b.name, fmt.Sprint(*b.v))
+		}
+	}
+	if t.ExpirationDate != nil {
+		field("expiration_date", fmt.Sprintf("%d (%s)", *t.ExpirationDate, time.Unix(*t.ExpirationDate, 0).UTC().Format(time.RFC3339)))
+	}
+	if t.UsageExpirationTime != nil {
+		field("usage_expiration_time", fmt.Sprintf("%ds", *t.UsageExpirationTime))
+	}
+	if t.SessionLimit != nil {
+		field("session_limit", fmt.Sprint(*t.SessionLimit))
+	}
+	if t.Grants != nil {
+		g, err := json.Marshal(t.Grants)
+		if err != nil {
+			return err
+		}
+		field("grants", string(g))
+	}
+	return tw.Flush()
 }
 
 // apiError keeps API and network errors (exit 1) and turns anything the

@@ -351,3 +351,22 @@ func TestDefaultTransportKeepsConnectionsForConcurrentCallers(t *testing.T) {
 		t.Fatalf("sequential calls opened %d new connections", conns.Load()-before)
 	}
 }
+
+// A server URL that does not parse, or lacks its scheme, is shown in the
+// error as typed with only its credentials redacted, and the scheme is
+// suggested when it is missing.
+func TestServerURLErrorsShowTheURL(t *testing.T) {
+	for _, tc := range []struct{ raw, want, secret string }{
+		{"127.0.0.1:1", `server URL "127.0.0.1:1" has no scheme: add http:// or https:// (e.g. "http://127.0.0.1:1")`, ""},
+		{"localhost:32400", `"http://localhost:32400"`, ""},
+		{"me:hunter22@10.0.0.5:32400", `"REDACTED@10.0.0.5:32400"`, "hunter22"},
+		{"10.0.0.5:32400/?X-Plex-Token=tok-secret-1", `"10.0.0.5:32400/?X-Plex-Token=REDACTED"`, "tok-secret-1"},
+		{"http://me:hunter22@[::1", `"http://REDACTED@[::1" does not parse`, "hunter22"},
+		{"ftp://10.0.0.5", `"ftp://10.0.0.5" must start with http:// or https://`, ""},
+	} {
+		_, err := ValidateServerURL("opt", tc.raw)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.secret != "" && strings.Contains(err.Error(), tc.secret)) {
+			t.Errorf("%q: %v, want %s", tc.raw, err, tc.want)
+		}
+	}
+}
