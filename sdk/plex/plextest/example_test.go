@@ -182,7 +182,7 @@ func Example_readmeService() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rsp.Body.Close()
+	defer rsp.Body.Close()
 	fmt.Println(rsp.StatusCode)
 	// Output: 200
 }

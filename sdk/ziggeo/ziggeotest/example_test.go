@@ -45,7 +45,7 @@ func Example_readmeZiggeo() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(plaintext) > 0)
+	fmt.Println(len(plaintext) > 0) // the JSON the browser's token carries
 	// Output:
 	// 1 true
 	// true
@@ -101,13 +101,13 @@ func TestReadmeFakes(t *testing.T) {
 	defer srv.Close()
 	c, _ := srv.Client()                           // a ziggeo.Client aimed at the fake, fast retries
 	srv.FailNext(1, ziggeotest.Fault{Status: 503}) // or RetryAfter, Delay, Drop
-	tok, err := c.AuthTokens.Get(ctx, srv.AddToken(ziggeo.AuthToken{}).Token)
+	_, err := c.AuthTokens.Get(ctx, srv.AddToken(ziggeo.AuthToken{}).Token)
 	if err != nil { // the 503 was retried: Get is idempotent (Create is not)
 		t.Fatal(err)
 	}
 	srv.AssertNoViolations(t)
 
-	if tok.Token == "" || srv.RequestCount() != 2 {
-		t.Fatalf("%v after %d requests", tok, srv.RequestCount())
+	if srv.RequestCount() != 2 {
+		t.Fatalf("%d requests, want 2 (a 503, then the answer)", srv.RequestCount())
 	}
 }
