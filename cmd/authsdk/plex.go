@@ -390,6 +390,9 @@ func plexSignInCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
+			if err := printableToken(acct.AuthToken); err != nil {
+				return err
+			}
 			if f.api.json {
 				return printJSON(e.stdout, acct)
 			}
@@ -620,10 +623,13 @@ func plexTransientCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
+			if err := printableToken(tt.Token); err != nil {
+				return err
+			}
 			if f.api.json {
 				return printJSON(e.stdout, tt)
 			}
-			fmt.Fprintln(e.stdout, safe(tt.Token))
+			fmt.Fprintln(e.stdout, tt.Token)
 			return nil
 		})
 }

@@ -237,3 +237,20 @@ func TestPlexServersConnect(t *testing.T) {
 	}
 	srv.AssertNoViolations(t)
 }
+
+// A token with terminal control characters from a hostile server is an
+// error, never output: signin and transient-token print tokens too.
+func TestHostileTokensAreNotPrinted(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	srv.FailNext(1, plextest.Fault{Status: 201, Body: `{"id":1,"uuid":"u1","username":"me","email":"me@example.com","authToken":"\u001b]0;pwned\u0007tok12345"}`})
+	r := runCLI(t, plextest.Password+"\n", map[string]string{"PLEX_CLIENT_IDENTIFIER": "cid", "PLEX_TV_URL": srv.PlexTVURL()}, "plex", "signin", "--login", plextest.Login)
+	if r.code != 1 || r.stdout != "" || strings.ContainsAny(r.stderr, "\x1b\x07") {
+		t.Errorf("signin: %+v", r)
+	}
+	srv.FailNext(1, plextest.Fault{Status: 200, Body: `{"MediaContainer":{"size":0,"token":"\u202etok\u001b[2J"}}`})
+	r = runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.AccessToken, "PLEX_SERVER_URL": srv.URL}, "plex", "transient-token")
+	if r.code != 1 || r.stdout != "" || strings.ContainsAny(r.stderr, "\x1b\u202e") {
+		t.Errorf("transient-token: %+v", r)
+	}
+}
