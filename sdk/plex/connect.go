@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authsdk/authsdk/gen/plexapi"
@@ -193,28 +195,48 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan probe, len(cands))
-	launch := func(cs []candidate, from int) {
-		for i, c := range cs {
-			go func() { results <- a.probe(ctx, from+i, c.url, r.ClientIdentifier, into != nil) }()
-		}
-	}
-	// The most preferred probe starts first; the rest follow after
-	// headStart, or at once when it fails. A LAN server answering within
-	// headStart is then the only address asked (RFC 8305's connection
-	// attempt delay, scaled to an HTTP round trip).
-	launch(cands[:1], 0)
-	rest := time.NewTimer(headStart)
-	defer rest.Stop()
-	startRest := func() {
-		if rest.Stop() {
-			launch(cands[1:], 1)
-		}
-	}
 
+	// The most preferred probe runs on this goroutine (its stack is grown
+	// already: a new goroutine would copy its stack up to an HTTP call's
+	// depth) with a head start; the others start when it fails or after
+	// headStart. A LAN server answering within headStart is then the only
+	// address asked (RFC 8305's connection attempt delay, scaled to an
+	// HTTP round trip).
+	firstCtx, cancelFirst := context.WithCancel(ctx)
+	defer cancelFirst()
+	results := make(chan probe, len(cands))
+	var firstGood atomic.Int64 // when a less preferred probe first answered as the server (UnixNano)
+	var once sync.Once
+	startRest := func() {
+		once.Do(func() {
+			for i := 1; i < len(cands); i++ {
+				go func() {
+					p := a.probe(ctx, i, cands[i].url, r.ClientIdentifier, into != nil)
+					if p.err == nil && firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
+						// The first probe, still hanging, gets connectGrace more.
+						time.AfterFunc(connectGrace, cancelFirst)
+					}
+					results <- p
+				}()
+			}
+		})
+	}
+	if len(cands) > 1 {
+		t := time.AfterFunc(headStart, startRest)
+		defer t.Stop()
+	}
 	answered := make([]*probe, len(cands))
 	failed := make([]error, len(cands))
-	var grace <-chan time.Time
+	first := a.probe(firstCtx, 0, cands[0].url, r.ClientIdentifier, into != nil)
+	if first.err == nil {
+		return a.connected(r, cands[0], &first, into), nil
+	}
+	failed[0] = first.err
+	if ctx.Err() != nil {
+		return nil, &noConnectionError{r: r, cands: cands, failed: failed, ctxErr: ctx.Err()}
+	}
+	startRest()
+
 	// best is the most preferred answer; final when nothing more preferred is pending.
 	best := func() (int, bool) {
 		for i := range cands {
@@ -227,55 +249,62 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 		}
 		return -1, true
 	}
-	win := -1
-wait:
-	for pending := len(cands); pending > 0; {
+	var grace <-chan time.Time
+	for pending := len(cands) - 1; pending > 0; {
+		if t0 := firstGood.Load(); grace == nil && t0 != 0 {
+			t := time.NewTimer(time.Until(time.Unix(0, t0).Add(connectGrace)))
+			defer t.Stop()
+			grace = t.C
+		}
 		select {
-		case <-rest.C:
-			launch(cands[1:], 1)
 		case p := <-results:
 			pending--
 			if p.err != nil {
 				failed[p.i] = p.err
-				startRest()
 			} else {
 				answered[p.i] = &p
-				if grace == nil {
-					t := time.NewTimer(connectGrace)
-					defer t.Stop()
-					grace = t.C
-				}
 			}
-			if i, final := best(); final {
-				win = i
-				break wait
+			if i, final := best(); final && i >= 0 {
+				return a.connected(r, cands[i], answered[i], into), nil
 			}
 		case <-grace:
-			for i := range answered {
-				if answered[i] != nil {
-					win = i
-					break
+			// Answers already in, but not yet read, count.
+			for drained := false; !drained; {
+				select {
+				case p := <-results:
+					if p.err != nil {
+						failed[p.i] = p.err
+					} else {
+						answered[p.i] = &p
+					}
+				default:
+					drained = true
 				}
 			}
-			break wait
+			for i := range answered {
+				if answered[i] != nil {
+					return a.connected(r, cands[i], answered[i], into), nil
+				}
+			}
 		case <-ctx.Done():
 			return nil, &noConnectionError{r: r, cands: cands, failed: failed, ctxErr: ctx.Err()}
 		}
 	}
-	if win < 0 {
-		return nil, &noConnectionError{r: r, cands: cands, failed: failed}
-	}
-	p := answered[win]
+	return nil, &noConnectionError{r: r, cands: cands, failed: failed}
+}
+
+// connected is the ServerConnection of the winning probe p.
+func (a *Authentication) connected(r Resource, c candidate, p *probe, into **http.Response) *ServerConnection {
 	if into != nil {
 		*into = p.rsp
 	}
 	origin := a.origin
 	origin.accessToken = "" // replaced by the server's own token in Client
 	return &ServerConnection{
-		URL: cands[win].url, MachineIdentifier: p.id.MachineIdentifier, Version: p.id.Version,
-		AccessToken: r.AccessToken, Local: cands[win].local, Relay: cands[win].relay, Latency: p.latency,
+		URL: c.url, MachineIdentifier: p.id.MachineIdentifier, Version: p.id.Version,
+		AccessToken: r.AccessToken, Local: c.local, Relay: c.relay, Latency: p.latency,
 		origin: &origin,
-	}, nil
+	}
 }
 
 // probe asks url who it is: one attempt, no token.
