@@ -426,7 +426,7 @@ func editDistance(a, b string) int {
 func versionCommand() *command {
 	return &command{name: "version", summary: "print the module version and commit this binary was built from",
 		example: "authsdk version",
-		run: func(_ context.Context, e *env, _ any, _ []string) error { return printVersion(e.stdout) }}
+		run:     func(_ context.Context, e *env, _ any, _ []string) error { return printVersion(e.stdout) }}
 }
 
 // printVersion prints the module version and, when built from a checkout,

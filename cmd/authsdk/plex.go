@@ -795,10 +795,13 @@ func makeKeyFile(c *command, path string, force bool) (*plex.DeviceKey, error) {
 		return nil, usagef("%s%v", at(c), err)
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
-	if err := tmp.Chmod(0o600); err == nil {
-		if _, err = tmp.Write(pemBytes); err == nil {
-			err = tmp.Sync()
-		}
+	// One err throughout: a failed write must not be renamed into place.
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(pemBytes)
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

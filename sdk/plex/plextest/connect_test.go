@@ -230,7 +230,6 @@ func TestConnectSharedServerSkipsLocal(t *testing.T) {
 
 // None answering as the server: one error naming each URL's cause.
 func TestConnectNoConnection(t *testing.T) {
-	_, c := setup(t)
 	other := mediaServer(t, "someone-else", 0)
 	refused := refusedConnection(t, false, false)
 	broken := plextest.NewServer() // its /identity answers as plextest.MachineIdentifier
@@ -239,7 +238,7 @@ func TestConnectNoConnection(t *testing.T) {
 	broken.FailNext(1, plextest.Fault{Status: http.StatusServiceUnavailable})
 	r := plextest.Resource("Home", homeMachine, homeToken, other.Connection(true, false), refused, brokenConn)
 	var logs bytes.Buffer
-	c, _ = broken.Client(plex.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c, _ := broken.Client(plex.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	sc, _, err := connect(t, c, r)
 	if !errors.Is(err, plex.ErrNoConnection) || sc != nil {
 		t.Fatalf("got %v, %v; want ErrNoConnection", sc, err)
