@@ -6,10 +6,15 @@
 //   - the account behind a token, and whether the token is still good
 //     (GetUserDetails, ErrInvalidToken);
 //   - the servers an account reaches, each with its own access token
-//     (GetServerResources);
-//   - JWT device authentication: an Ed25519 device key traded for 7-day
-//     Plex JWTs, so no long-lived token sits on disk (DeviceKey,
-//     RegisterDeviceKey, ExchangeDeviceJWT, JWTSource);
+//     (GetServerResources), and the connection to one that works from here,
+//     proven before any token goes there (Resource.PreferredURLs, Connect,
+//     ServerConnection.Client);
+//   - JWT device authentication: an Ed25519 device key traded for Plex
+//     JWTs, so no long-lived token sits on disk (DeviceKey,
+//     RegisterDeviceKey, ExchangeDeviceJWT, JWTSource), and sign-in straight
+//     to a Plex JWT with a PIN (CreateJWTPin, WaitForJWTPin);
+//   - keeping a service signed in: TokenSource, Transport, Ping, SignOut;
+//   - Plex Home profiles (GetHomeUsers, SwitchHomeUser);
 //   - a transient token and source connection information from a Plex Media
 //     Server.
 //

@@ -171,3 +171,24 @@ func ExampleJWTSource() {
 	// 168h0m0s
 	// false
 }
+
+func ExampleResource_PreferredURLs() {
+	r := plex.Resource{
+		Owned: true, HTTPSRequired: false,
+		Connections: []plex.Connection{
+			{Protocol: "https", Address: "198.51.100.20", Port: 8443, URI: "https://198-51-100-20.abc.plex.direct:8443", Relay: true},
+			{Protocol: "https", Address: "203.0.113.7", Port: 32400, URI: "https://203-0-113-7.abc.plex.direct:32400"},
+			{Protocol: "https", Address: "192.168.1.10", Port: 32400, URI: "https://192-168-1-10.abc.plex.direct:32400", Local: true},
+		},
+	}
+	for _, u := range r.PreferredURLs() {
+		fmt.Println(u)
+	}
+	// Output:
+	// https://192-168-1-10.abc.plex.direct:32400
+	// http://192.168.1.10:32400
+	// https://203-0-113-7.abc.plex.direct:32400
+	// http://203.0.113.7:32400
+	// https://198-51-100-20.abc.plex.direct:8443
+	// http://198.51.100.20:8443
+}

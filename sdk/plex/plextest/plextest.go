@@ -9,6 +9,10 @@
 // authentication: it verifies device JWTs against the registered key and
 // issues Plex JWTs with a lifetime the test chooses (SetJWTLifetime).
 //
+// MediaServer is a loopback Plex Media Server with one identity, for
+// Connect against candidates that answer, hang, refuse or answer as another
+// machine.
+//
 //	srv := plextest.NewServer()
 //	defer srv.Close()
 //	c, _ := srv.Client() // a plex.Client for the fake's PMS, plex.tv and clients.plex.tv
