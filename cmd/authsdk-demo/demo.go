@@ -224,7 +224,7 @@ func runDemo(ctx context.Context, stdout io.Writer) error {
 		if r.attempts == 0 {
 			attempts = "offline"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", fit(r.op, opWidth), fit(r.result, resultWidth), attempts, r.took.Round(100*time.Microsecond))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", fit(r.op, opWidth), fit(r.result, resultWidth), attempts, took(r.took))
 	}
 	_ = tw.Flush()
 	for _, r := range rows {
@@ -267,4 +267,12 @@ func connKind(sc *plex.ServerConnection) string {
 		return "local"
 	}
 	return "remote"
+}
+
+// took shows a duration to 0.1 ms.
+func took(d time.Duration) string {
+	if d < 100*time.Microsecond {
+		return "<0.1ms"
+	}
+	return d.Round(100 * time.Microsecond).String()
 }

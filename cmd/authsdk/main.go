@@ -241,7 +241,7 @@ func printHelp(w io.Writer, c *command) {
 		}
 		fmt.Fprintf(w, "\nRun \"%s <command> --help\" for a command's flags.\nExit codes: 0 ok, 1 API or network error, 2 usage error, 130 interrupted.\n", p)
 		if c.name == "" {
-			fmt.Fprintf(w, "Try it offline: go run ./cmd/authsdk-demo serve, then paste its export lines.\n")
+			fmt.Fprintf(w, "Try it offline: go run github.com/authsdk/authsdk/cmd/authsdk-demo@latest serve\n")
 		}
 		return
 	}

@@ -716,7 +716,7 @@ func plexJWTRegisterCommand() *command {
 }
 
 func plexJWTTokenCommand() *command {
-	return plexLeaf("plex jwt token", "trade a device-signed JWT for a Plex JWT (valid 7 days)",
+	return plexLeaf("plex jwt token", "trade a device-signed JWT for a Plex JWT (Plex sets its lifetime: 7 days today)",
 		fClientID|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"},
 		"export PLEX_TOKEN=$(authsdk plex jwt token --key-file plex-device.pem)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
