@@ -3,6 +3,7 @@ package plextest
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -95,8 +96,9 @@ func (m *MediaServer) Close() {
 
 // Connection is a connection to this server as plex.tv would list it.
 func (m *MediaServer) Connection(local, relay bool) plex.Connection {
-	port, _ := strconv.Atoi(m.URL[len("http://127.0.0.1:"):])
-	return plex.Connection{Protocol: "http", Address: "127.0.0.1", Port: port, URI: m.URL, Local: local, Relay: relay}
+	u, _ := url.Parse(m.URL)
+	port, _ := strconv.Atoi(u.Port())
+	return plex.Connection{Protocol: "http", Address: u.Hostname(), Port: port, URI: m.URL, Local: local, Relay: relay}
 }
 
 // Resource is a server resource named name, answering as

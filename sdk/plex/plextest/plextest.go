@@ -34,6 +34,7 @@ import (
 	"math/big"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -371,11 +372,14 @@ func (s *Server) LoopbackResources() []plex.Resource {
 	if err := json.Unmarshal(resourcesFixture, &rs); err != nil {
 		panic(err)
 	}
-	port, _ := strconv.Atoi(s.URL[strings.LastIndexByte(s.URL, ':')+1:])
-	here := plex.Connection{Protocol: "http", Address: "127.0.0.1", Port: port, URI: s.URL}
+	u, _ := url.Parse(s.URL)
+	port, _ := strconv.Atoi(u.Port())
+	here := plex.Connection{Protocol: "http", Address: u.Hostname(), Port: port, URI: s.URL}
 	rs[0].AccessToken = AccessToken
 	rs[0].HTTPSRequired = false
-	rs[0].Connections = []plex.Connection{{Protocol: "http", Address: "127.0.0.1", Port: port, URI: s.URL, Local: true}}
+	local := here
+	local.Local = true
+	rs[0].Connections = []plex.Connection{local}
 	rs[1].Connections = []plex.Connection{{Protocol: "http", Address: "127.0.0.1", Port: 1, URI: "http://127.0.0.1:1"}}
 	rs[2].HTTPSRequired = false
 	rs[2].Connections = []plex.Connection{here}
