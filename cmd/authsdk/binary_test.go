@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
 
@@ -25,6 +26,10 @@ func TestMain(m *testing.M) {
 	}
 	binary = filepath.Join(dir, "authsdk")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("go build: " + err.Error() + "\n" + string(out))
+	}
+	// "authsdk demo" and "authsdk serve" run the demo program found beside the binary.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "authsdk-demo"), "../authsdk-demo").CombinedOutput(); err != nil {
 		panic("go build: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
@@ -245,5 +250,48 @@ func (p *ptyOutput) waitFor(t *testing.T, s string) {
 			t.Fatalf("no %q in %q", s, p.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// "authsdk serve" runs the demo program's serve; Ctrl-C (an interrupt of
+// authsdk alone, as a supervisor would send) stops both, servers included.
+func TestServeThroughAuthsdk(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "--approve-after", "0")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var stdout, stderr ptyOutput
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stdout.waitFor(t, "export PLEX_TOKEN=")
+	var tvURL string
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, "export PLEX_TV_URL="); ok {
+			tvURL = strings.Trim(v, "'")
+		}
+	}
+	if r := runBinary(t, []string{"PLEX_TV_URL=" + tvURL, "PLEX_TOKEN=" + plextest.UserToken}, "plex", "user"); r.code != 0 {
+		t.Fatalf("plex user against serve: %+v", r)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("serve did not stop on interrupt")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("exit %v, stderr %q", err, stderr.String())
+	}
+	if r := runBinary(t, []string{"PLEX_TV_URL=" + tvURL, "PLEX_TOKEN=" + plextest.UserToken, "PLEX_CLIENT_IDENTIFIER=x"}, "plex", "user", "--retries", "0"); r.code != 1 {
+		t.Errorf("the fake still answers after serve stopped: %+v", r)
+	}
+	d := runBinary(t, nil, "demo")
+	if d.code != 0 || !strings.Contains(d.stdout, "0 failed, 0 spec violations") {
+		t.Errorf("authsdk demo: %+v", d)
 	}
 }

@@ -15,12 +15,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
@@ -84,6 +87,10 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, new(exitCode)):
+		var code exitCode
+		errors.As(err, &code)
+		return int(code)
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "authsdk: interrupted")
 		return exitInterrupted
@@ -118,7 +125,7 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 			}
 		case "demo", "serve":
 			if c.name == "" {
-				return usagef("%q is in the demo program, which links the test fakes: go run github.com/authsdk/authsdk/cmd/authsdk-demo %s", args[0], args[0])
+				return runDemoProgram(ctx, e, args)
 			}
 		}
 		for _, s := range c.subs {
@@ -241,7 +248,7 @@ func printHelp(w io.Writer, c *command) {
 		}
 		fmt.Fprintf(w, "\nRun \"%s <command> --help\" for a command's flags.\nExit codes: 0 ok, 1 API or network error, 2 usage error, 130 interrupted.\n", p)
 		if c.name == "" {
-			fmt.Fprintf(w, "Try it offline: go run github.com/authsdk/authsdk/cmd/authsdk-demo@latest serve\n")
+			fmt.Fprintln(w, `Try it offline: "authsdk demo", or "authsdk serve" and paste its export lines.`)
 		}
 		return
 	}
@@ -455,4 +462,60 @@ func printVersion(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, line+", "+runtime.Version()+")")
 	return err
+}
+
+// exitCode ends the command with that code and no message (the demo
+// program has printed its own).
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+// demoProgram is the demo and serve program's package: a program of its
+// own, so that authsdk links no fake and no OpenAPI validator.
+const demoProgram = "github.com/authsdk/authsdk/cmd/authsdk-demo"
+
+// runDemoProgram runs "authsdk-demo ARGS": the binary beside this one or on
+// PATH, else "go run" of its package (from a clone of the module, or the
+// module cache).
+func runDemoProgram(ctx context.Context, e *env, args []string) error {
+	name, cmdArgs := "", args
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "authsdk-demo"); isExecutable(p) {
+			name = p
+		}
+	}
+	if name == "" {
+		if p, err := exec.LookPath("authsdk-demo"); err == nil {
+			name = p
+		}
+	}
+	if name == "" {
+		goCmd, err := exec.LookPath("go")
+		if err != nil {
+			return usagef("%q is in the demo program: install it with \"go install %s@latest\"", args[0], demoProgram)
+		}
+		name, cmdArgs = goCmd, append([]string{"run", demoProgram}, args...)
+	}
+	// Ctrl-C (ctx) interrupts the demo program, which stops its servers;
+	// it gets 10 s before it is killed.
+	cmd := exec.CommandContext(ctx, name, cmdArgs...)
+	interruptGroup(cmd)
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err() // interrupted: 130
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return exitCode(ee.ExitCode())
+	case err != nil:
+		return fmt.Errorf("running %s: %w", demoProgram, err)
+	}
+	return nil
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }

@@ -157,10 +157,6 @@ func TestURLErrorShowsTheURL(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, `did you mean "servers"?`) {
 		t.Errorf("mistyped command: %d %q", r.code, r.stderr)
 	}
-	r = runCLI(t, "", nil, "demo")
-	if r.code != 2 || !strings.Contains(r.stderr, "cmd/authsdk-demo") {
-		t.Errorf("demo: %d %q", r.code, r.stderr)
-	}
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		r = runCLI(t, "", nil, args...)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "authsdk ") || !strings.Contains(r.stdout, "sdk ") {
