@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -252,5 +254,37 @@ func TestHostileTokensAreNotPrinted(t *testing.T) {
 	r = runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.AccessToken, "PLEX_SERVER_URL": srv.URL}, "plex", "transient-token")
 	if r.code != 1 || r.stdout != "" || strings.ContainsAny(r.stderr, "\x1b\u202e") {
 		t.Errorf("transient-token: %+v", r)
+	}
+}
+
+// On a terminal the QR code is drawn when it fits; --no-qr, a terminal too
+// small for it, or --link leave it out.
+func TestLoginQRCodeChoices(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	for _, tc := range []struct {
+		args   []string
+		w, h   int
+		wantQR bool
+	}{
+		{nil, 80, 24, true},
+		{[]string{"--no-qr"}, 80, 24, false},
+		{nil, 80, 20, false},
+		{nil, 60, 40, false},
+		{[]string{"--link"}, 80, 24, false},
+	} {
+		approveWhenAsked(t, srv, plextest.UserToken)
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": "qr"}[k]
+		}, isTerminal: true, termSize: func() (int, int, bool) { return tc.w, tc.h, true }}
+		e.readSecret = terminalSecretReader(e)
+		code := run(context.Background(), append([]string{"plex", "login"}, tc.args...), e)
+		if code != 0 || strings.TrimSpace(out.String()) != plextest.UserToken {
+			t.Errorf("%v %dx%d: exit %d %q", tc.args, tc.w, tc.h, code, errb.String())
+		}
+		if got := strings.Contains(errb.String(), "\x1b[30;107m"); got != tc.wantQR {
+			t.Errorf("%v %dx%d: QR code drawn %v, want %v:\n%s", tc.args, tc.w, tc.h, got, tc.wantQR, errb.String())
+		}
 	}
 }
