@@ -18,19 +18,22 @@ import (
 	"time"
 )
 
-const usage = `authsdk-demo: try authsdk offline, against fakes that validate every request and answer against api/
+const usage = `authsdk-demo: try authsdk offline, against fakes that validate every request
+and answer against api/ (no network, no accounts)
 
 Usage:
-  authsdk-demo [demo]                           run every operation once and print what happened
-  authsdk-demo serve [--approve-after 5s]       serve the fakes on loopback until Ctrl-C; prints the
-                                                "export" lines that point authsdk at them
+  authsdk-demo [demo]        run every operation once and print what happened
+  authsdk-demo serve         serve the fakes on loopback until Ctrl-C, after
+                             printing the "export" lines that point authsdk
+                             at them
 
 Flags of serve:
-  --approve-after DURATION   approve each pending Plex PIN after this long (default 5s; 0 = never)
+  --approve-after DURATION   approve each pending Plex PIN after this long
+                             (default 5s; 0 = never)
 
 Example:
-  go run ./cmd/authsdk-demo serve        # then, in another shell, paste the export lines and run
-  go run ./cmd/authsdk plex login        # approved by the fake after 5 s
+  authsdk serve              # then, in another shell, paste the export lines
+  authsdk plex login         # approved by the fake after 5 s
 `
 
 func main() {

@@ -42,6 +42,11 @@ func TestUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage:") || errb.Len() > 0 {
 			t.Errorf("%v: exit %d, %q %q", args, code, out.String(), errb.String())
 		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 80 {
+				t.Errorf("%v: help line of %d columns: %q", args, n, line)
+			}
+		}
 	}
 	for _, args := range [][]string{{"nope"}, {"serve", "--approve-after", "soon"}, {"demo", "stray"}, {"serve", "--approve-after", "-1s"}} {
 		var out, errb bytes.Buffer

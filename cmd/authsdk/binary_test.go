@@ -129,6 +129,7 @@ func TestEveryCommandBehavesLikeAUnixTool(t *testing.T) {
 				if !strings.Contains(r.stdout, "Example:") {
 					t.Errorf("%s: help has no example", h)
 				}
+				fits80(t, h, r.stdout)
 			}
 			// -h after other flags and arguments still helps.
 			r := runBinary(t, nil, append(append(append([]string{}, base...), positional(c)...), "--json", "-h")...)
@@ -165,6 +166,7 @@ func TestEveryCommandBehavesLikeAUnixTool(t *testing.T) {
 			if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Commands:") {
 				t.Errorf("%s %s: exit %d %q %q", g.name, h, r.code, r.stdout, r.stderr)
 			}
+			fits80(t, g.name+" "+h, r.stdout)
 		}
 		r := runBinary(t, nil, append(words(g), "nope")...)
 		if r.code != 2 {
@@ -293,5 +295,15 @@ func TestServeThroughAuthsdk(t *testing.T) {
 	d := runBinary(t, nil, "demo")
 	if d.code != 0 || !strings.Contains(d.stdout, "0 failed, 0 spec violations") {
 		t.Errorf("authsdk demo: %+v", d)
+	}
+}
+
+// fits80 fails t for a help line an 80-column terminal would wrap.
+func fits80(t *testing.T, what, help string) {
+	t.Helper()
+	for _, l := range strings.Split(help, "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("%s: help line of %d columns: %q", what, n, l)
+		}
 	}
 }

@@ -129,7 +129,7 @@ func ziggeoTokenCommand() *command {
 	return &command{
 		name: "ziggeo token", summary: "make an encrypted client auth token, offline (as the official SDKs' auth.generate)",
 		env:     []string{"ZIGGEO_APP_TOKEN", "ZIGGEO_ENCRYPTION_KEY"},
-		example: "authsdk ziggeo token --app-token APP --encryption-key KEY --session-limit 1 --grant read=all",
+		example: "authsdk ziggeo token --session-limit 1 --grant read=all   # keys from ZIGGEO_*",
 		flags: func(fs *flag.FlagSet) any {
 			f := &ziggeoTokenFlags{}
 			fs.Var(&f.app, "app-token", "application `token` (or ZIGGEO_APP_TOKEN)")
