@@ -36,9 +36,16 @@ func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Dura
 	}
 	approval := "never approved (--approve-after 0)"
 	if approveAfter > 0 {
-		approval = fmt.Sprintf("approved %s after they are made", approveAfter)
+		approval = fmt.Sprintf("approved after %s", approveAfter)
 	}
-	fmt.Fprintf(stderr, "\nThen try: authsdk plex login (PINs are %s), authsdk plex servers --connect,\nauthsdk plex jwt keygen --key-file /tmp/k.pem, authsdk ziggeo authtokens create --grant read=all\n\n", approval)
+	fmt.Fprintf(stderr, `
+Then try:
+  authsdk plex login                   # the PIN is %s
+  authsdk plex login --jwt --key-file /tmp/plex-device.pem
+  authsdk plex servers --connect
+  authsdk ziggeo authtokens create --grant read=all
+
+`, approval)
 
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
