@@ -163,10 +163,12 @@ type probe struct {
 	err     error
 }
 
-// Connect finds the connection of r that works from here. It probes every
-// PreferredURLs entry at once with GET {url}/identity, which needs no token
-// and sends none: the server's token goes nowhere before the server is
-// proven. An answer counts only if its machineIdentifier is
+// Connect finds the connection of r that works from here. It probes the
+// PreferredURLs entries with GET {url}/identity, which needs no token and
+// sends none: the server's token goes nowhere before the server is proven.
+// The most preferred URL is asked first; all the others at once when it
+// fails or 20 ms later (a LAN server that answers at once is the only
+// address asked). An answer counts only if its machineIdentifier is
 // r.ClientIdentifier (a reused LAN address may be another server). Connect
 // returns the most preferred URL that answered once every more-preferred
 // probe has failed, or one second after the first answer that counts (a
