@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,5 +138,4 @@ func TestServeThenCommands(t *testing.T) {
 	if !strings.Contains(stderr.String(), "approved") || !strings.Contains(stderr.String(), "0 spec violations") {
 		t.Errorf("serve stderr:\n%s", stderr.String())
 	}
-	_ = io.Discard
 }

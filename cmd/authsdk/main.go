@@ -82,14 +82,13 @@ func main() {
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, e *env) int {
 	err := dispatch(ctx, root(), args, e)
+	var code exitCode
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.As(err, new(exitCode)):
-		var code exitCode
-		errors.As(err, &code)
+	case errors.As(err, &code):
 		return int(code)
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "authsdk: interrupted")

@@ -26,21 +26,8 @@ func TestCtrlCAtPrompts(t *testing.T) {
 	defer srv.Close()
 	for _, at := range []string{"Password: ", "Two-factor code: "} {
 		t.Run(at, func(t *testing.T) {
-			ptmx, tty, err := pty.Open()
-			if err != nil {
-				t.Skipf("no pseudo-terminal here: %v", err)
-			}
-			defer ptmx.Close()
-			defer tty.Close()
-			cmd := exec.Command(binary, "plex", "signin", "--login", plextest.TwoFactorLogin, "--plex-tv-url", srv.PlexTVURL())
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=pty-test"}
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var out ptyOutput
-			go func() { _, _ = io.Copy(&out, ptmx) }()
+			cmd, ptmx, tty, out := startOnPTY(t, nil, []string{"PLEX_CLIENT_IDENTIFIER=pty-test"},
+				"plex", "signin", "--login", plextest.TwoFactorLogin, "--plex-tv-url", srv.PlexTVURL())
 			out.waitFor(t, "Password: ")
 			if at == "Two-factor code: " {
 				_, _ = ptmx.Write([]byte(plextest.Password + "\r"))
@@ -50,6 +37,7 @@ func TestCtrlCAtPrompts(t *testing.T) {
 			_, _ = ptmx.Write([]byte{3})      // Ctrl-C
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
+			var err error
 			select {
 			case err = <-done:
 			case <-time.After(3 * time.Second):
@@ -72,4 +60,31 @@ func TestCtrlCAtPrompts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startOnPTY starts the binary with args on a new pseudo-terminal (of size
+// ws when given) as its controlling terminal, with only PATH and environ
+// set, and collects what it writes there. It skips t where there is none.
+func startOnPTY(t *testing.T, ws *pty.Winsize, environ []string, args ...string) (*exec.Cmd, *os.File, *os.File, *ptyOutput) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	t.Cleanup(func() { _ = ptmx.Close(); _ = tty.Close() })
+	if ws != nil {
+		if err := pty.Setsize(ptmx, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, environ...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := &ptyOutput{}
+	go func() { _, _ = io.Copy(out, ptmx) }()
+	return cmd, ptmx, tty, out
 }

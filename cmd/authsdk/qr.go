@@ -24,11 +24,12 @@ const (
 var qrBlock = [2][2]string{{" ", "▄"}, {"▀", "█"}}
 
 // qrLines renders text as a QR code, two module rows per line, with its
-// colors and light margins; nil if text does not fit in a QR code.
-func qrLines(text string) []string {
+// colors and light margins, and the lines' width in columns; nil if text
+// does not fit in a QR code.
+func qrLines(text string) ([]string, int) {
 	code, err := qr.Encode(text, qr.L)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	n := code.Size
 	dark := func(x, y int) bool { return x >= 0 && y >= 0 && x < n && y < n && code.Black(x, y) }
@@ -42,15 +43,7 @@ func qrLines(text string) []string {
 		b.WriteString(qrReset)
 		lines = append(lines, b.String())
 	}
-	return lines
-}
-
-// qrWidth is the width in columns of qrLines' lines.
-func qrWidth(lines []string) int {
-	if len(lines) == 0 {
-		return 0
-	}
-	return len([]rune(strings.TrimSuffix(strings.TrimPrefix(lines[0], qrColors), qrReset)))
+	return lines, n + 2*qrQuietX
 }
 
 func btoi(b bool) int {
@@ -66,9 +59,8 @@ func btoi(b bool) int {
 // func that rewrites the status line beside the code (the time left), or
 // nil when the code does not fit and only the link was written.
 func signInScreen(w io.Writer, link string, width, height int) func(status string) {
-	lines := qrLines(link)
+	lines, qw := qrLines(link)
 	linkLines := (len([]rune(link)) + width - 1) / max(width, 1)
-	qw := qrWidth(lines)
 	side := []string{"Scan the code with a phone,", "or open the link below,", "and approve the sign-in.", ""}
 	const statusRow = 4
 	sideWidth := 0

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -202,30 +200,15 @@ func (s *screen) image(darkTheme bool) image.Image {
 func TestLoginQRCodeOn80x24(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
-	}
-	defer ptmx.Close()
-	defer tty.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "plex", "login")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_TV_URL=" + srv.PlexTVURL(), "TERM=xterm-256color"}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out ptyOutput
-	go func() { _, _ = io.Copy(&out, ptmx) }()
+	cmd, ptmx, _, out := startOnPTY(t, &pty.Winsize{Rows: 24, Cols: 80},
+		[]string{"PLEX_TV_URL=" + srv.PlexTVURL(), "TERM=xterm-256color"}, "plex", "login")
 	out.waitFor(t, " left")
 	time.Sleep(1200 * time.Millisecond) // one more tick of the countdown
 	raw := out.String()
 	_, _ = ptmx.Write([]byte{3}) // Ctrl-C
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(5 * time.Second):

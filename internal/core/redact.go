@@ -52,13 +52,45 @@ func RedactURL(u *url.URL) string {
 	return c.String()
 }
 
-// RedactURLString is RedactURL for a URL in text form.
-func RedactURLString(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return Redacted
+// RedactURLString is RedactURL for a URL in text form. A URL that does not
+// parse (or lacks its scheme) is shown as typed with its user information
+// and secret query values redacted, so that an error can point at the
+// mistake.
+func RedactURLString(raw string) string {
+	if u, err := url.Parse(raw); err == nil && strings.Contains(raw, "://") {
+		return RedactURL(u)
 	}
-	return RedactURL(u)
+	rest, fragment, hasFragment := strings.Cut(raw, "#")
+	rest, query, hasQuery := strings.Cut(rest, "?")
+	scheme, authority, hasScheme := strings.Cut(rest, "://")
+	if !hasScheme {
+		scheme, authority = "", rest
+	}
+	host, path, hasPath := strings.Cut(authority, "/")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = Redacted + host[i:]
+	}
+	var b strings.Builder
+	if hasScheme {
+		b.WriteString(scheme + "://")
+	}
+	b.WriteString(host)
+	if hasPath {
+		b.WriteString("/" + path)
+	}
+	if hasQuery {
+		parts := strings.Split(query, "&")
+		for i, p := range parts {
+			if k, _, ok := strings.Cut(p, "="); ok && isSecretKey(k) {
+				parts[i] = k + "=" + Redacted
+			}
+		}
+		b.WriteString("?" + strings.Join(parts, "&"))
+	}
+	if hasFragment {
+		b.WriteString("#" + fragment)
+	}
+	return b.String()
 }
 
 func isSecretKey(k string) bool {

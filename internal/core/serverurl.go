@@ -20,11 +20,11 @@ func ValidateServerURL(option, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if !strings.Contains(raw, "://") && (err != nil || u.Scheme != "http" && u.Scheme != "https") {
 		// The commonest mistake: "127.0.0.1:32400" or "localhost:32400".
-		shown := redactRawURL(raw)
+		shown := RedactURLString(raw)
 		return "", fmt.Errorf("%s: server URL %q has no scheme: add http:// or https:// (e.g. %q)", option, shown, "http://"+shown)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: server URL %q does not parse", option, redactRawURL(raw))
+		return "", fmt.Errorf("%s: server URL %q does not parse", option, RedactURLString(raw))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("%s: server URL %q must start with http:// or https://", option, RedactURL(u))
@@ -52,44 +52,4 @@ func CheckHeaderValue(what, v string) error {
 		}
 	}
 	return nil
-}
-
-// redactRawURL shows a URL that may not parse with its credentials (user
-// information, secret query values) redacted and everything else as typed,
-// so that an error can point at the mistake.
-func redactRawURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && strings.Contains(raw, "://") {
-		return RedactURL(u)
-	}
-	rest, fragment, hasFragment := strings.Cut(raw, "#")
-	rest, query, hasQuery := strings.Cut(rest, "?")
-	scheme, authority, hasScheme := strings.Cut(rest, "://")
-	if !hasScheme {
-		scheme, authority = "", rest
-	}
-	host, path, hasPath := strings.Cut(authority, "/")
-	if i := strings.LastIndexByte(host, '@'); i >= 0 {
-		host = Redacted + host[i:]
-	}
-	var b strings.Builder
-	if hasScheme {
-		b.WriteString(scheme + "://")
-	}
-	b.WriteString(host)
-	if hasPath {
-		b.WriteString("/" + path)
-	}
-	if hasQuery {
-		parts := strings.Split(query, "&")
-		for i, p := range parts {
-			if k, _, ok := strings.Cut(p, "="); ok && isSecretKey(k) {
-				parts[i] = k + "=" + Redacted
-			}
-		}
-		b.WriteString("?" + strings.Join(parts, "&"))
-	}
-	if hasFragment {
-		b.WriteString("#" + fragment)
-	}
-	return b.String()
 }

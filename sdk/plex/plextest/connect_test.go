@@ -148,7 +148,7 @@ func TestConnectSkipsAnotherServer(t *testing.T) {
 		{"refused", func(t *testing.T) plex.Connection { return refusedConnection(t, true, false) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, c := setup(t)
+			_, c := setup(t)
 			remote := mediaServer(t, homeMachine, 300*time.Millisecond)
 			relay := mediaServer(t, homeMachine, 0)
 			r := plextest.Resource("Home", homeMachine, homeToken, tc.local(t), remote.Connection(false, false), relay.Connection(false, true))
@@ -166,7 +166,6 @@ func TestConnectSkipsAnotherServer(t *testing.T) {
 			if sc.Latency < 300*time.Millisecond {
 				t.Errorf("latency %v, want the remote's ≥ 300 ms", sc.Latency)
 			}
-			_ = srv
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package plextest
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -114,17 +113,14 @@ func Resource(name, machineIdentifier, accessToken string, conns ...plex.Connect
 }
 
 func (m *MediaServer) identity(w http.ResponseWriter, r *http.Request) {
+	checkRequest(m.f, r)
 	m.mu.Lock()
 	m.probes++
-	if r.Header.Get("X-Plex-Token") != "" {
+	if tokenBeforeProof(m.f, r) {
 		m.tokens++
-		m.f.Violate("GET /identity: X-Plex-Token sent before the server was proven")
 	}
 	d := m.delay
 	m.mu.Unlock()
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Accept")); mt != "application/json" {
-		m.f.Violate("GET /identity: Accept %q, want application/json (Plex would answer XML)", r.Header.Get("Accept"))
-	}
 	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -136,8 +132,7 @@ func (m *MediaServer) identity(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{
-		"size": 0, "claimed": true, "machineIdentifier": m.MachineIdentifier, "version": "1.41.3.9314"}})
+	writeIdentity(w, m.MachineIdentifier)
 }
 
 func (m *MediaServer) transientToken(w http.ResponseWriter, r *http.Request) {

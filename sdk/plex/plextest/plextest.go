@@ -462,16 +462,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // and Plex answers XML unless Accept is application/json.
 func (s *Server) checked(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		for k := range r.URL.Query() {
-			if strings.EqualFold(k, "X-Plex-Token") {
-				s.f.Violate("%s %s: token sent in the query string", r.Method, r.URL.Path)
-			}
-		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Accept")); mt != "application/json" {
-			s.f.Violate("%s %s: Accept %q, want application/json (Plex would answer XML)", r.Method, r.URL.Path, r.Header.Get("Accept"))
-		}
+		checkRequest(s.f, r)
 		h(w, r)
 	}
+}
+
+// checkRequest records what every Plex request must not do: a token in
+// the query string, or no Accept: application/json.
+func checkRequest(f *fake.Server, r *http.Request) {
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, "X-Plex-Token") {
+			f.Violate("%s %s: token sent in the query string", r.Method, r.URL.Path)
+		}
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Accept")); mt != "application/json" {
+		f.Violate("%s %s: Accept %q, want application/json (Plex would answer XML)", r.Method, r.URL.Path, r.Header.Get("Accept"))
+	}
+}
+
+// tokenBeforeProof records a token sent to GET /identity, which a client
+// asks before it knows who answers; it reports whether there was one.
+func tokenBeforeProof(f *fake.Server, r *http.Request) bool {
+	if r.Header.Get("X-Plex-Token") == "" {
+		return false
+	}
+	f.Violate("GET /identity: X-Plex-Token sent before the server was proven")
+	return true
+}
+
+// writeIdentity answers GET /identity as machine.
+func writeIdentity(w http.ResponseWriter, machine string) {
+	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{
+		"size": 0, "claimed": true, "machineIdentifier": machine, "version": "1.41.3.9314"}})
 }
 
 func (s *Server) throttled(h http.HandlerFunc) http.HandlerFunc {
@@ -1040,9 +1062,6 @@ func (s *Server) switchHome(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Plex-Token") != "" {
-		s.f.Violate("GET /identity: X-Plex-Token sent before the server was proven")
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"MediaContainer": map[string]any{
-		"size": 0, "claimed": true, "machineIdentifier": MachineIdentifier, "version": "1.41.3.9314"}})
+	tokenBeforeProof(s.f, r)
+	writeIdentity(w, MachineIdentifier)
 }
