@@ -339,7 +339,10 @@ func (a *Authentication) probe(ctx context.Context, i int, url, want string, kee
 	return p
 }
 
-// noConnectionError lists each URL's cause.
+// noConnectionError lists each URL's cause in its message. It does not
+// unwrap to the probes' errors: a 401 or 429 from some address asked
+// anonymously says nothing about the caller's token or plex.tv's rate
+// limit, so it must not match ErrInvalidToken or ErrThrottled.
 type noConnectionError struct {
 	r      Resource
 	cands  []candidate
@@ -366,15 +369,4 @@ func (e *noConnectionError) Error() string {
 // Is matches ErrNoConnection, and the context's error when it ended the wait.
 func (e *noConnectionError) Is(target error) bool {
 	return target == ErrNoConnection || (e.ctxErr != nil && target == e.ctxErr)
-}
-
-// Unwrap gives each probe's error.
-func (e *noConnectionError) Unwrap() []error {
-	var errs []error
-	for _, err := range e.failed {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
 }

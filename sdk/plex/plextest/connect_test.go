@@ -235,7 +235,15 @@ func TestConnectNoConnection(t *testing.T) {
 	t.Cleanup(broken.Close)
 	brokenConn := plex.Connection{Protocol: "http", URI: broken.URL, Relay: true}
 	broken.FailNext(1, plextest.Fault{Status: http.StatusServiceUnavailable})
-	r := plextest.Resource("Home", homeMachine, homeToken, other.Connection(true, false), refused, brokenConn)
+	unauthorized := plextest.NewServer()
+	t.Cleanup(unauthorized.Close)
+	unauthorized.FailNext(1, plextest.Fault{Status: http.StatusUnauthorized})
+	throttled := plextest.NewServer()
+	t.Cleanup(throttled.Close)
+	throttled.FailNext(1, plextest.Fault{Status: http.StatusTooManyRequests})
+	throttledConn := plex.Connection{Protocol: "http", URI: throttled.URL, Relay: true}
+	unauthorizedConn := plex.Connection{Protocol: "http", URI: unauthorized.URL, Relay: true}
+	r := plextest.Resource("Home", homeMachine, homeToken, other.Connection(true, false), refused, brokenConn, unauthorizedConn, throttledConn)
 	var logs bytes.Buffer
 	c, _ := broken.Client(plex.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	sc, _, err := connect(t, c, r)
@@ -250,6 +258,11 @@ func TestConnectNoConnection(t *testing.T) {
 	}
 	if strings.Contains(msg+logs.String(), homeToken) {
 		t.Errorf("token in error or logs:\n%s\n%s", msg, logs.String())
+	}
+	// A probe's 401 is some address refusing an anonymous request, not a
+	// verdict on any token the caller holds.
+	if errors.Is(err, plex.ErrInvalidToken) || errors.Is(err, plex.ErrThrottled) {
+		t.Errorf("Connect's error matches a token sentinel: %v", err)
 	}
 	if broken.RequestCount() != 1 {
 		t.Errorf("the 503 was retried: %d requests (a probe is one attempt)", broken.RequestCount())
