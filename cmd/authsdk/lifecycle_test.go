@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 )
@@ -115,6 +116,10 @@ func TestPlexLoginJWT(t *testing.T) {
 	}
 	if r := runCLI(t, "", envs, "plex", "login", "--key-file", key); r.code != 2 {
 		t.Fatalf("--key-file without --jwt: %+v", r)
+	}
+	srv.SetPinLifetime(1500 * time.Millisecond)
+	if x := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); x.code != 1 || !strings.Contains(x.stderr, "expired") || x.stdout != "" {
+		t.Fatalf("expired JWT PIN: %+v", x)
 	}
 	srv.AssertNoViolations(t)
 }

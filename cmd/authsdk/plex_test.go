@@ -144,20 +144,26 @@ func TestHostileServerTextIsStripped(t *testing.T) {
 func TestPlexLoginInterrupted(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	cmd := exec.Command(binary, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=cli-interrupt"}
-	var stderr ptyOutput
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stderr.waitFor(t, "Waiting for approval")
-	start := time.Now()
-	_ = cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 || time.Since(start) > 2*time.Second {
-		t.Fatalf("after %v: %v; stderr %q", time.Since(start), err, stderr.String())
+	key := filepath.Join(t.TempDir(), "device.pem")
+	for _, args := range [][]string{
+		{"plex", "login", "--plex-tv-url", srv.PlexTVURL()},
+		{"plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()},
+	} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=cli-interrupt"}
+		var stderr ptyOutput
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stderr.waitFor(t, "Waiting for approval")
+		start := time.Now()
+		_ = cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 || time.Since(start) > 2*time.Second {
+			t.Fatalf("%v after %v: %v; stderr %q", args, time.Since(start), err, stderr.String())
+		}
 	}
 }
 
