@@ -79,9 +79,10 @@ func (t staticToken) MarshalJSON() ([]byte, error) { return []byte(`"` + redact(
 // The token goes on a clone of the request (the caller's is never
 // modified), and only when the request's host (port ignored, any case) is
 // allowed: with Hosts nil, plex.tv, *.plex.tv and *.plex.direct over https
-// only. A name in Hosts ("192.168.1.20", "plex.tv") matches exactly, over
-// http too (a LAN server you chose); "*.example" matches any subdomain of
-// example (not example itself), over https only. Every other request
+// only. A name in Hosts ("192.168.1.20", "plex.tv"; a port there is
+// ignored too) matches exactly, over http too (a LAN server you chose);
+// "*.example" matches any subdomain of example (not example itself), over
+// https only. Every other request
 // passes through with no token, so a redirect to another host never carries
 // it (net/http runs each hop through RoundTrip; a token the caller set
 // itself is its own business). When Source fails, nothing is sent and
@@ -150,7 +151,7 @@ func (t *Transport) allowed(req *http.Request) bool {
 		hosts = defaultTokenHosts
 	}
 	for _, h := range hosts {
-		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		h = tokenHost(h)
 		if parent, wild := strings.CutPrefix(h, "*."); wild {
 			if https && parent != "" && strings.HasSuffix(host, "."+parent) {
 				return true
@@ -162,6 +163,19 @@ func (t *Transport) allowed(req *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// tokenHost is a Hosts entry as a bare lower-case name: a port or the
+// brackets of an IPv6 address ("192.168.1.20:32400", "[::1]") are ignored
+// there as in the request.
+func tokenHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if rest, ok := strings.CutPrefix(h, "["); ok {
+		h, _, _ = strings.Cut(rest, "]")
+	} else if strings.Count(h, ":") == 1 {
+		h, _, _ = strings.Cut(h, ":")
+	}
+	return strings.TrimSuffix(h, ".")
 }
 
 // String shows the transport without its token.

@@ -90,6 +90,11 @@ func TestTransportSendsTheTokenOnlyWhereAllowed(t *testing.T) {
 		{[]string{"192.168.1.20", "*.example.com"}, "https://example.com/", false},
 		{[]string{"192.168.1.20", "*.example.com"}, "https://notexample.com/", false},
 		{[]string{"192.168.1.20", "*.example.com"}, "https://plex.tv/", false},
+		{[]string{"192.168.1.20:32400"}, "http://192.168.1.20:32400/identity", true},
+		{[]string{"[::1]"}, "http://[::1]:32400/identity", true},
+		{[]string{"::1"}, "http://[::1]:32400/identity", true},
+		{[]string{"[::1]:32400"}, "http://[::2]:32400/identity", false},
+		{[]string{" Plex.Local. "}, "http://plex.local:32400/identity", true},
 	}
 	for _, c := range cases {
 		base := ts.base()
