@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -125,9 +126,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return fail(errors.New("plex.Transport: the token source returned an unusable token; request not sent"))
 	}
 	r := *req
-	r.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		r.Header[k] = v
+	r.Header = maps.Clone(req.Header) // the values are shared, never modified
+	if r.Header == nil {
+		r.Header = make(http.Header, 1)
 	}
 	r.Header["X-Plex-Token"] = []string{tok}
 	return base.RoundTrip(&r)
