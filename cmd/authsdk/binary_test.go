@@ -307,3 +307,55 @@ func fits80(t *testing.T, what, help string) {
 		}
 	}
 }
+
+// Without the demo program beside it or on PATH, authsdk demo runs it with
+// go run: from source inside a clone, at the binary's own version
+// elsewhere (a plain "go run pkg" fails outside this module), or not at all.
+func TestDemoGoRun(t *testing.T) {
+	clone, _ := os.Getwd() // cmd/authsdk of this module
+	other := t.TempDir()
+	_ = os.WriteFile(filepath.Join(other, "go.mod"), []byte("module example.com/mine\n\ngo 1.25\n"), 0o644)
+	fork := filepath.Join(t.TempDir(), "authsdk")
+	_ = os.MkdirAll(filepath.Join(fork, "cmd"), 0o755)
+	_ = os.WriteFile(filepath.Join(fork, "go.mod"), []byte("// a fork\nmodule   \"github.com/authsdk/authsdk\"\n"), 0o644)
+	plain := []string{"run", demoProgram}
+	cases := []struct {
+		dir, version string
+		want         []string
+	}{
+		{clone, "(devel)", plain},
+		{filepath.Join(fork, "cmd"), "", plain},
+		{t.TempDir(), "v0.3.0", []string{"run", demoProgram + "@v0.3.0"}},
+		{other, "v0.0.0-20261129040000-5234887abcde", []string{"run", demoProgram + "@v0.0.0-20261129040000-5234887abcde"}},
+		{t.TempDir(), "(devel)", nil},
+		{t.TempDir(), "v0.0.0-20261129040000-5234887abcde+dirty", nil},
+		{t.TempDir(), "", nil},
+	}
+	for _, c := range cases {
+		got, ok := demoGoRun(c.dir, c.version)
+		if ok != (c.want != nil) || strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s at %q: %v %v, want %v", c.dir, c.version, got, ok, c.want)
+		}
+	}
+
+	// The built binary alone, outside any module, with a go that records
+	// its arguments: never a plain "go run pkg" there.
+	bin := filepath.Join(t.TempDir(), "authsdk")
+	b, _ := os.ReadFile(binary)
+	_ = os.WriteFile(bin, b, 0o755)
+	tools := t.TempDir()
+	record := filepath.Join(tools, "args")
+	_ = os.WriteFile(filepath.Join(tools, "go"), []byte("#!/bin/sh\necho \"$@\" > "+record+"\n"), 0o755)
+	cmd := exec.Command(bin, "demo")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + tools}
+	out, err := cmd.CombinedOutput()
+	args, _ := os.ReadFile(record)
+	var ee *exec.ExitError
+	switch {
+	case err == nil && strings.HasPrefix(string(args), "run "+demoProgram+"@v"):
+	case errors.As(err, &ee) && ee.ExitCode() == 2 && len(args) == 0 && strings.Contains(string(out), "go install "+demoProgram+"@latest"):
+	default:
+		t.Fatalf("authsdk demo outside the module: %v, go %q, output %q", err, args, out)
+	}
+}

@@ -471,7 +471,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) 
 
 // demoProgram is the demo and serve program's package: a program of its
 // own, so that authsdk links no fake and no OpenAPI validator.
-const demoProgram = "github.com/authsdk/authsdk/cmd/authsdk-demo"
+const demoProgram = module + "/cmd/authsdk-demo"
 
 // runDemoProgram runs "authsdk-demo ARGS": the binary beside this one or on
 // PATH, else "go run" of its package (from a clone of the module, or the
@@ -490,10 +490,12 @@ func runDemoProgram(ctx context.Context, e *env, args []string) error {
 	}
 	if name == "" {
 		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			return usagef("%q is in the demo program: install it with \"go install %s@latest\"", args[0], demoProgram)
+		dir, _ := os.Getwd()
+		run, ok := demoGoRun(dir, mainVersion())
+		if err != nil || !ok {
+			return usagef("%q needs the demo program: install it with \"go install %s@latest\", or run \"go run ./cmd/authsdk-demo\" in a clone", args[0], demoProgram)
 		}
-		name, cmdArgs = goCmd, append([]string{"run", demoProgram}, args...)
+		name, cmdArgs = goCmd, append(run, args...)
 	}
 	// Ctrl-C (ctx) interrupts the demo program, which stops its servers;
 	// it gets 10 s before it is killed.
@@ -512,6 +514,53 @@ func runDemoProgram(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("running %s: %w", demoProgram, err)
 	}
 	return nil
+}
+
+// demoGoRun is the go command that runs the demo program from dir: its
+// source inside this module's tree (a clone); elsewhere the version this
+// binary was built from (go run pkg@version needs no module), when that is
+// a published version. ok is false when neither applies.
+func demoGoRun(dir, version string) (args []string, ok bool) {
+	if moduleAt(dir) == module {
+		return []string{"run", demoProgram}, true
+	}
+	if strings.HasPrefix(version, "v") && !strings.Contains(version, "+") {
+		return []string{"run", demoProgram + "@" + version}, true
+	}
+	return nil, false
+}
+
+// module is this program's module path.
+const module = "github.com/authsdk/authsdk"
+
+// mainVersion is the module version this binary was built from: "v…" when
+// installed with go install, "(devel)" or a "+dirty" one from a checkout.
+func mainVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return ""
+}
+
+// moduleAt is the path of the module whose go.mod is in dir or the
+// nearest parent, "" if none.
+func moduleAt(dir string) string {
+	for dir != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != strings.TrimLeft(rest, " \t") {
+					return strings.Trim(strings.TrimSpace(rest), `"`)
+				}
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return ""
 }
 
 func isExecutable(path string) bool {
