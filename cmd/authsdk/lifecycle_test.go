@@ -118,7 +118,7 @@ func TestPlexLoginJWT(t *testing.T) {
 		t.Fatalf("--key-file without --jwt: %+v", r)
 	}
 	srv.SetPinLifetime(1500 * time.Millisecond)
-	if x := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); x.code != 1 || !strings.Contains(x.stderr, "expired") || x.stdout != "" {
+	if x := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); x.code != 1 || !strings.Contains(x.stderr, "expired") || !strings.Contains(x.stderr, "login --jwt --key-file") || x.stdout != "" {
 		t.Fatalf("expired JWT PIN: %+v", x)
 	}
 	srv.AssertNoViolations(t)

@@ -262,6 +262,9 @@ func plexLoginCommand() *command {
 				}
 				if status == nil {
 					fmt.Fprintf(e.stderr, "Open this link and approve the sign-in:\n\n%s\n\n", u)
+					if e.isTerminal && !f.noQR {
+						fmt.Fprintln(e.stderr, "(A larger terminal shows a QR code of the link to scan with a phone.)")
+					}
 				}
 			}
 			stop := showTimeLeft(e, pin.ExpiresAt, status)
@@ -275,7 +278,11 @@ func plexLoginCommand() *command {
 			stop()
 			switch {
 			case errors.Is(err, plex.ErrPinExpired):
-				return fmt.Errorf("the PIN expired before it was approved; run \"authsdk plex login\" again")
+				again := "authsdk plex login"
+				if key != nil {
+					again += " --jwt --key-file " + f.keyFile
+				}
+				return fmt.Errorf("the PIN expired before it was approved; run %q again", again)
 			case err != nil:
 				return apiError(err)
 			}

@@ -268,21 +268,25 @@ func TestHostileTokensAreNotPrinted(t *testing.T) {
 func TestLoginQRCodeChoices(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
+	const uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301" // a longer link: a larger QR code
 	for _, tc := range []struct {
-		args   []string
-		w, h   int
-		wantQR bool
+		args         []string
+		cid          string
+		w, h         int
+		wantQR, hint bool
 	}{
-		{nil, 80, 24, true},
-		{[]string{"--no-qr"}, 80, 24, false},
-		{nil, 80, 20, false},
-		{nil, 60, 40, false},
-		{[]string{"--link"}, 80, 24, false},
+		{nil, "qr", 80, 24, true, false},
+		{[]string{"--no-qr"}, "qr", 80, 24, false, false},
+		{nil, "qr", 80, 20, false, true},
+		{nil, "qr", 60, 40, false, true},
+		{[]string{"--link"}, "qr", 80, 24, false, false},
+		{nil, uuid, 80, 24, false, true},
+		{nil, uuid, 80, 30, true, false},
 	} {
 		approveWhenAsked(t, srv, plextest.UserToken)
 		var out, errb bytes.Buffer
 		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
-			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": "qr"}[k]
+			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": tc.cid}[k]
 		}, isTerminal: true, termSize: func() (int, int, bool) { return tc.w, tc.h, true }}
 		e.readSecret = terminalSecretReader(e)
 		code := run(context.Background(), append([]string{"plex", "login"}, tc.args...), e)
@@ -290,7 +294,10 @@ func TestLoginQRCodeChoices(t *testing.T) {
 			t.Errorf("%v %dx%d: exit %d %q", tc.args, tc.w, tc.h, code, errb.String())
 		}
 		if got := strings.Contains(errb.String(), "\x1b[30;107m"); got != tc.wantQR {
-			t.Errorf("%v %dx%d: QR code drawn %v, want %v:\n%s", tc.args, tc.w, tc.h, got, tc.wantQR, errb.String())
+			t.Errorf("%v %s %dx%d: QR code drawn %v, want %v:\n%s", tc.args, tc.cid, tc.w, tc.h, got, tc.wantQR, errb.String())
+		}
+		if got := strings.Contains(errb.String(), "A larger terminal shows a QR code"); got != tc.hint {
+			t.Errorf("%v %s %dx%d: hint for a larger terminal %v, want %v", tc.args, tc.cid, tc.w, tc.h, got, tc.hint)
 		}
 	}
 }
