@@ -474,8 +474,8 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) 
 const demoProgram = module + "/cmd/authsdk-demo"
 
 // runDemoProgram runs "authsdk-demo ARGS": the binary beside this one or on
-// PATH, else "go run" of its package (from a clone of the module, or the
-// module cache).
+// PATH, else "go run" of its package (demoGoRun: from a clone's source, or
+// at this binary's version).
 func runDemoProgram(ctx context.Context, e *env, args []string) error {
 	name, cmdArgs := "", args
 	if self, err := os.Executable(); err == nil {

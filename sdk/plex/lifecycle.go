@@ -83,11 +83,11 @@ func (t staticToken) MarshalJSON() ([]byte, error) { return []byte(`"` + redact(
 // only. A name in Hosts ("192.168.1.20", "plex.tv"; a port there is
 // ignored too) matches exactly, over http too (a LAN server you chose);
 // "*.example" matches any subdomain of example (not example itself), over
-// https only. Every other request
-// passes through with no token, so a redirect to another host never carries
-// it (net/http runs each hop through RoundTrip; a token the caller set
-// itself is its own business). When Source fails, nothing is sent and
-// RoundTrip returns an error wrapping Source's error.
+// https only. Every other request passes through with no token, so a
+// redirect to another host never carries it (net/http runs each hop
+// through RoundTrip; a token the caller set itself is its own business).
+// When Source fails, nothing is sent and RoundTrip returns an error
+// wrapping Source's error.
 type Transport struct {
 	// Source supplies the token; required.
 	Source TokenSource
