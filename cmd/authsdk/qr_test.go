@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"os"
@@ -198,10 +199,24 @@ func (s *screen) image(darkTheme bool) image.Image {
 // stay on the screen, and the code decodes to the link on a dark and on a
 // light terminal theme.
 func TestLoginQRCodeOn80x24(t *testing.T) {
+	// A made-up client identifier fits 80×24; a UUID (a longer link, a
+	// larger code) needs 26 rows.
+	for _, tc := range []struct {
+		rows uint16
+		env  []string
+	}{
+		{24, nil},
+		{26, []string{"PLEX_CLIENT_IDENTIFIER=3f2504e0-4f89-41d3-9a0c-0305e82c3301"}},
+	} {
+		t.Run(fmt.Sprintf("80x%d", tc.rows), func(t *testing.T) { loginQRCodeDecodes(t, tc.rows, tc.env) })
+	}
+}
+
+func loginQRCodeDecodes(t *testing.T, rowsN uint16, env []string) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	cmd, ptmx, _, out := startOnPTY(t, &pty.Winsize{Rows: 24, Cols: 80},
-		[]string{"PLEX_TV_URL=" + srv.PlexTVURL(), "TERM=xterm-256color"}, "plex", "login")
+	cmd, ptmx, _, out := startOnPTY(t, &pty.Winsize{Rows: rowsN, Cols: 80},
+		append([]string{"PLEX_TV_URL=" + srv.PlexTVURL(), "TERM=xterm-256color"}, env...), "plex", "login")
 	out.waitFor(t, " left")
 	time.Sleep(1200 * time.Millisecond) // one more tick of the countdown
 	raw := out.String()
@@ -220,7 +235,7 @@ func TestLoginQRCodeOn80x24(t *testing.T) {
 		t.Errorf("exit %v, want 130", err)
 	}
 
-	s := newScreen(80, 24)
+	s := newScreen(80, int(rowsN))
 	s.write(raw)
 	rows := s.text()
 	var link string
@@ -232,7 +247,7 @@ func TestLoginQRCodeOn80x24(t *testing.T) {
 	}
 	pending := srv.PendingPins()
 	if link == "" || len(pending) != 1 || !strings.Contains(link, "code="+pending[0]) {
-		t.Fatalf("the whole link is not on the 80×24 screen (pins %v):\n%s", pending, strings.Join(rows, "\n"))
+		t.Fatalf("the whole link is not on the 80×%d screen (pins %v):\n%s", rowsN, pending, strings.Join(rows, "\n"))
 	}
 	if !strings.Contains(strings.Join(rows, "\n"), "left") {
 		t.Errorf("no time left beside the code:\n%s", strings.Join(rows, "\n"))
