@@ -37,6 +37,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// exitWithin waits up to d for the started cmd to end and returns its exit
+// code; a command still running then is killed and exited is false.
+func exitWithin(cmd *exec.Cmd, d time.Duration) (code int, exited bool) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return 0, true
+		case errors.As(err, &ee):
+			return ee.ExitCode(), true
+		}
+		return -1, true
+	case <-time.After(d):
+		_ = cmd.Process.Kill()
+		<-done
+		return -1, false
+	}
+}
+
 // runBinary runs the built command with only the given environment.
 func runBinary(t *testing.T, environ []string, args ...string) result {
 	t.Helper()
@@ -276,18 +298,12 @@ func TestServeThroughAuthsdk(t *testing.T) {
 		t.Fatalf("plex user against serve: %+v", r)
 	}
 	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
+	code, exited := exitWithin(cmd, 15*time.Second)
+	if !exited {
 		t.Fatal("serve did not stop on interrupt")
 	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "stopped") {
-		t.Errorf("exit %v, stderr %q", err, stderr.String())
+	if code != 130 || !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	if r := runBinary(t, []string{"PLEX_TV_URL=" + tvURL, "PLEX_TOKEN=" + plextest.UserToken, "PLEX_CLIENT_IDENTIFIER=x"}, "plex", "user", "--retries", "0"); r.code != 1 {
 		t.Errorf("the fake still answers after serve stopped: %+v", r)

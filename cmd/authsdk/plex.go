@@ -845,39 +845,32 @@ func loadOrMakeKey(e *env, c *command, path string, force bool) (*plex.DeviceKey
 }
 
 func plexPingCommand() *command {
-	return plexLeaf("plex ping", "keep a plex.tv token alive (unused tokens stop working after weeks)",
-		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex ping",
-		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			pc, tok, err := f.accountClient(e, c)
-			if err != nil {
-				return err
-			}
-			if err := pc.Authentication.Ping(ctx, tok); err != nil {
-				return apiError(err)
-			}
-			if f.api.json {
-				return printJSON(e.stdout, map[string]bool{"ok": true})
-			}
-			fmt.Fprintln(e.stdout, "ok")
-			return nil
-		})
+	return plexTokenAction("plex ping", "keep a plex.tv token alive (unused tokens stop working after weeks)",
+		(*plex.Authentication).Ping, "ok", "ok")
 }
 
 func plexSignOutCommand() *command {
-	return plexLeaf("plex signout", "revoke a plex.tv token (sign out); it stops working at once",
-		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex signout",
+	return plexTokenAction("plex signout", "revoke a plex.tv token (sign out); it stops working at once",
+		(*plex.Authentication).SignOut, "signedOut", "signed out; the token no longer works")
+}
+
+// plexTokenAction is a command that does one thing with the account's
+// token and says it is done: as text, or as {"<jsonKey>": true}.
+func plexTokenAction(name, summary string, do func(*plex.Authentication, context.Context, string, ...sdk.CallOption) error, jsonKey, done string) *command {
+	return plexLeaf(name, summary,
+		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk "+name,
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			pc, tok, err := f.accountClient(e, c)
 			if err != nil {
 				return err
 			}
-			if err := pc.Authentication.SignOut(ctx, tok); err != nil {
+			if err := do(pc.Authentication, ctx, tok); err != nil {
 				return apiError(err)
 			}
 			if f.api.json {
-				return printJSON(e.stdout, map[string]bool{"signedOut": true})
+				return printJSON(e.stdout, map[string]bool{jsonKey: true})
 			}
-			fmt.Fprintln(e.stdout, "signed out; the token no longer works")
+			fmt.Fprintln(e.stdout, done)
 			return nil
 		})
 }

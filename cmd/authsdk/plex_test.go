@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -157,12 +156,9 @@ func TestPlexLoginInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 		stderr.waitFor(t, "Waiting for approval")
-		start := time.Now()
 		_ = cmd.Process.Signal(os.Interrupt)
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 130 || time.Since(start) > 2*time.Second {
-			t.Fatalf("%v after %v: %v; stderr %q", args, time.Since(start), err, stderr.String())
+		if code, exited := exitWithin(cmd, 2*time.Second); !exited || code != 130 {
+			t.Fatalf("%v: exited %v with %d; stderr %q", args, exited, code, stderr.String())
 		}
 	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -35,18 +34,12 @@ func TestCtrlCAtPrompts(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond) // let the prompt turn echo off
 			_, _ = ptmx.Write([]byte{3})      // Ctrl-C
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(3 * time.Second):
-				_ = cmd.Process.Kill()
+			code, exited := exitWithin(cmd, 3*time.Second)
+			if !exited {
 				t.Fatalf("Ctrl-C at %q did not end the command; terminal: %q", at, out.String())
 			}
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-				t.Fatalf("exit %v, want 130; terminal: %q", err, out.String())
+			if code != 130 {
+				t.Fatalf("exit %d, want 130; terminal: %q", code, out.String())
 			}
 			tio, err := unix.IoctlGetTermios(int(tty.Fd()), ioctlGetTermios)
 			if err != nil {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -221,18 +220,12 @@ func loginQRCodeDecodes(t *testing.T, rowsN uint16, env []string) {
 	time.Sleep(1200 * time.Millisecond) // one more tick of the countdown
 	raw := out.String()
 	_, _ = ptmx.Write([]byte{3}) // Ctrl-C
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
+	code, exited := exitWithin(cmd, 5*time.Second)
+	if !exited {
 		t.Fatal("Ctrl-C did not end plex login")
 	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit %v, want 130", err)
+	if code != 130 {
+		t.Errorf("exit %d, want 130", code)
 	}
 
 	s := newScreen(80, int(rowsN))
