@@ -239,6 +239,13 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	}
 	startRest()
 
+	record := func(p probe) {
+		if p.err != nil {
+			failed[p.i] = p.err
+		} else {
+			answered[p.i] = &p
+		}
+	}
 	// best is the most preferred answer; final when nothing more preferred is pending.
 	best := func() (int, bool) {
 		for i := range cands {
@@ -261,11 +268,7 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 		select {
 		case p := <-results:
 			pending--
-			if p.err != nil {
-				failed[p.i] = p.err
-			} else {
-				answered[p.i] = &p
-			}
+			record(p)
 			if i, final := best(); final && i >= 0 {
 				return a.connected(r, cands[i], answered[i], into), nil
 			}
@@ -274,11 +277,7 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 			for drained := false; !drained; {
 				select {
 				case p := <-results:
-					if p.err != nil {
-						failed[p.i] = p.err
-					} else {
-						answered[p.i] = &p
-					}
+					record(p)
 				default:
 					drained = true
 				}
