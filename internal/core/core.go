@@ -411,8 +411,7 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 		} else {
 			rsp.Body = http.NoBody
 			c.rsp, c.body = rsp, body
-			if !c.retryableStatus(rsp.StatusCode) ||
-				c.core.neverRetry != nil && c.core.neverRetry(rsp.StatusCode, rsp.Header.Get("Content-Type"), body) {
+			if !c.retryableAnswer(rsp.StatusCode, rsp.Header.Get("Content-Type"), body) {
 				c.log(ctx, req, rsp.StatusCode, nil, 0)
 				return rsp, nil
 			}
@@ -453,8 +452,7 @@ func (c *call) retryRefresh(ctx context.Context, err error, attempt int, start t
 	case ctx.Err() != nil:
 		return 0, false
 	case errors.As(err, &api):
-		if !c.retryableStatus(api.StatusCode) ||
-			c.core.neverRetry != nil && c.core.neverRetry(api.StatusCode, api.ContentType, api.Body) {
+		if !c.retryableAnswer(api.StatusCode, api.ContentType, api.Body) {
 			return 0, false
 		}
 	case errors.As(err, &te):
@@ -485,12 +483,18 @@ func statusOf(rsp *http.Response, err error) int {
 	return rsp.StatusCode
 }
 
-func (c *call) retryableStatus(code int) bool {
+// retryableAnswer says whether an answer may be retried: its status is one
+// the policy retries, the request was idempotent or certainly not
+// processed, and the API does not veto it (NeverRetry).
+func (c *call) retryableAnswer(code int, contentType string, body []byte) bool {
 	if !c.policy.retriesStatus(code) {
 		return false
 	}
 	// A non-idempotent request is retried only when it certainly was not processed.
-	return c.op.Idempotent || code == http.StatusTooManyRequests
+	if !c.op.Idempotent && code != http.StatusTooManyRequests {
+		return false
+	}
+	return c.core.neverRetry == nil || !c.core.neverRetry(code, contentType, body)
 }
 
 // retryableError says whether a transport failure may be retried. The cause
