@@ -29,6 +29,7 @@ test: check-generated
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	./scripts/check-tracked.sh
 	./scripts/check-deps.sh
 	./scripts/check-generated-selftest.sh
 
