@@ -65,8 +65,8 @@ func runDemo(ctx context.Context, stdout io.Writer) error {
 		if err != nil {
 			return "", err
 		}
-		token = t.Token
-		return "token " + short(t.Token), nil
+		token = string(t.Token)
+		return "token " + short(string(t.Token)), nil
 	})
 	step(zs, "ziggeo AuthTokens.Get", func() (string, error) {
 		t, err := zc.AuthTokens.Get(ctx, token)
@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, stdout io.Writer) error {
 		if err != nil {
 			return "", err
 		}
-		return short(t.Token), nil
+		return short(string(t.Token)), nil
 	})
 	step(ps, "plex GetSourceConnectionInfo", func() (string, error) {
 		s, err := pc.Authentication.GetSourceConnectionInformation(ctx, plextest.Source)
@@ -128,7 +128,7 @@ func runDemo(ctx context.Context, stdout io.Writer) error {
 		if err != nil {
 			return "", err
 		}
-		return "code asked, token " + short(u.AuthToken), nil
+		return "code asked, token " + short(string(u.AuthToken)), nil
 	})
 	step(ps, "plex PIN sign-in", func() (string, error) {
 		pin, err := pc.Authentication.CreatePin(ctx, true)
@@ -140,7 +140,7 @@ func runDemo(ctx context.Context, stdout io.Writer) error {
 		if err != nil {
 			return "", err
 		}
-		return "approved, token " + short(done.AuthToken), nil
+		return "approved, token " + short(string(done.AuthToken)), nil
 	})
 	step(ps, "plex GetServerResources", func() (string, error) {
 		rs, err := pc.Authentication.GetServerResources(ctx, plextest.UserToken)

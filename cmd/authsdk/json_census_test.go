@@ -60,10 +60,10 @@ func TestJSONCensus(t *testing.T) {
 		"plex login":               {{env: plexEnv, output: plextest.UserToken, approve: true}},
 		"plex signout":             {{env: map[string]string{"PLEX_TOKEN": plextest.TwoFactorToken, "PLEX_TV_URL": ps.PlexTVURL()}}},
 		"ziggeo token":             {{env: zigEnv, args: []string{"--grant", "read=all"}}},
-		"ziggeo authtokens get":    {{env: zigEnv, args: []string{ztok}}},
+		"ziggeo authtokens get":    {{env: zigEnv, args: []string{string(ztok)}}},
 		"ziggeo authtokens create": {{env: zigEnv, args: []string{"--session-limit", "1"}}},
-		"ziggeo authtokens update": {{env: zigEnv, args: []string{ztok, "--session-limit", "2"}}},
-		"ziggeo authtokens delete": {{env: zigEnv, args: []string{ztok}}},
+		"ziggeo authtokens update": {{env: zigEnv, args: []string{string(ztok), "--session-limit", "2"}}},
+		"ziggeo authtokens delete": {{env: zigEnv, args: []string{string(ztok)}}},
 	}
 	for _, c := range leaves(root()) {
 		fs := flag.NewFlagSet("", flag.ContinueOnError)

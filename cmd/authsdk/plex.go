@@ -287,29 +287,29 @@ func plexLoginCommand() *command {
 				return apiError(err)
 			}
 			if jwt != nil {
-				if err := printableToken(jwt.Token); err != nil {
+				if err := printableToken(string(jwt.Token)); err != nil {
 					return err
 				}
 				if f.api.json {
-					return printJSON(e.stdout, jwt)
+					return printJSON(e.stdout, jwtJSON(jwt))
 				}
-				fmt.Fprintln(e.stdout, jwt.Token)
+				fmt.Fprintln(e.stdout, string(jwt.Token))
 				fmt.Fprintf(e.stderr, "Plex JWT expires %s; refresh it with \"authsdk plex jwt token --key-file %s\"\n",
 					jwt.ExpiresAt.Local().Format(time.RFC3339), f.keyFile)
 				return nil
 			}
-			if err := printableToken(done.AuthToken); err != nil {
+			if err := printableToken(string(done.AuthToken)); err != nil {
 				return err
 			}
 			if !f.api.json {
-				fmt.Fprintln(e.stdout, done.AuthToken)
+				fmt.Fprintln(e.stdout, string(done.AuthToken))
 				return nil
 			}
-			acct, err := a.GetUserDetails(ctx, done.AuthToken)
+			acct, err := a.GetUserDetails(ctx, string(done.AuthToken))
 			if err != nil {
 				return apiError(err)
 			}
-			return printJSON(e.stdout, acct)
+			return printJSON(e.stdout, accountJSON(acct, true))
 		})
 }
 
@@ -384,26 +384,26 @@ func plexSignInCommand() *command {
 			if password == "" {
 				return usagef("plex signin: empty password")
 			}
-			req := plex.SignInRequest{Login: f.login, Password: password, RememberMe: f.remember}
+			req := plex.SignInRequest{Login: f.login, Password: sdk.Secret(password), RememberMe: f.remember}
 			acct, err := pc.Authentication.PostUsersSignInData(ctx, req)
 			if errors.Is(err, plex.ErrVerificationCodeRequired) {
 				code, rerr := e.readSecret(ctx, "Two-factor code: ")
 				if rerr != nil {
 					return secretError(ctx, rerr)
 				}
-				req.VerificationCode = code
+				req.VerificationCode = sdk.Secret(code)
 				acct, err = pc.Authentication.PostUsersSignInData(ctx, req)
 			}
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(acct.AuthToken); err != nil {
+			if err := printableToken(string(acct.AuthToken)); err != nil {
 				return err
 			}
 			if f.api.json {
-				return printJSON(e.stdout, acct)
+				return printJSON(e.stdout, accountJSON(acct, true))
 			}
-			fmt.Fprintln(e.stdout, acct.AuthToken)
+			fmt.Fprintln(e.stdout, string(acct.AuthToken))
 			return nil
 		})
 }
@@ -497,7 +497,7 @@ func plexServersCommand() *command {
 					if f.showTokens {
 						t := ""
 						if i == 0 {
-							t = safe(r.AccessToken)
+							t = safe(string(r.AccessToken))
 						}
 						line += "\t" + t
 					}
@@ -550,7 +550,7 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", safe(r.Name), yesNo(r.Owned), kind, latency, url)
 		if showTokens {
-			line += "\t" + safe(r.AccessToken)
+			line += "\t" + safe(string(r.AccessToken))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -596,7 +596,7 @@ func serversJSON(servers []plex.Resource, conns []connectResult, showTokens bool
 	for i, r := range servers {
 		out[i] = serverJSON{Resource: r}
 		if showTokens {
-			out[i].AccessToken = r.AccessToken
+			out[i].AccessToken = string(r.AccessToken)
 		}
 		if conns == nil {
 			continue
@@ -630,13 +630,15 @@ func plexTransientCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(tt.Token); err != nil {
+			if err := printableToken(string(tt.Token)); err != nil {
 				return err
 			}
 			if f.api.json {
-				return printJSON(e.stdout, tt)
+				return printJSON(e.stdout, struct {
+					Token string `json:"token"`
+				}{string(tt.Token)})
 			}
-			fmt.Fprintln(e.stdout, tt.Token)
+			fmt.Fprintln(e.stdout, string(tt.Token))
 			return nil
 		})
 }
@@ -742,13 +744,13 @@ func plexJWTTokenCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(j.Token); err != nil {
+			if err := printableToken(string(j.Token)); err != nil {
 				return err
 			}
 			if f.api.json {
-				return printJSON(e.stdout, j)
+				return printJSON(e.stdout, jwtJSON(j))
 			}
-			fmt.Fprintln(e.stdout, j.Token)
+			fmt.Fprintln(e.stdout, string(j.Token))
 			fmt.Fprintf(e.stderr, "expires %s\n", j.ExpiresAt.Local().Format(time.RFC3339))
 			return nil
 		})
@@ -943,13 +945,13 @@ func plexSwitchCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(acct.AuthToken); err != nil {
+			if err := printableToken(string(acct.AuthToken)); err != nil {
 				return err
 			}
 			if f.api.json {
-				return printJSON(e.stdout, acct)
+				return printJSON(e.stdout, accountJSON(acct, true))
 			}
-			fmt.Fprintln(e.stdout, acct.AuthToken)
+			fmt.Fprintln(e.stdout, string(acct.AuthToken))
 			return nil
 		})
 	c.args, c.nargs = "PROFILE", 1
@@ -965,6 +967,14 @@ func readLine(r io.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// jwtJSON is a Plex JWT in --json output: the token is the command's result.
+func jwtJSON(j *plex.JWT) any {
+	return struct {
+		*plex.JWT
+		Token string `json:"token"` // shadows the JWT's (an sdk.Secret, redacted by json.Marshal)
+	}{j, string(j.Token)}
+}
+
 // accountJSON is an account in --json output, its token only with --show-tokens.
 func accountJSON(a *plex.UserPlexAccount, showTokens bool) any {
 	out := struct {
@@ -972,7 +982,7 @@ func accountJSON(a *plex.UserPlexAccount, showTokens bool) any {
 		AuthToken string `json:"authToken,omitempty"` // shadows the account's
 	}{UserPlexAccount: a}
 	if showTokens {
-		out.AuthToken = a.AuthToken
+		out.AuthToken = string(a.AuthToken)
 	}
 	return out
 }
@@ -986,7 +996,7 @@ func sourceJSON(sc *plex.SourceConnection, showTokens bool) any {
 	}
 	d := device{Device: sc.Device}
 	if showTokens {
-		d.AccessToken = sc.Device.AccessToken
+		d.AccessToken = string(sc.Device.AccessToken)
 	}
 	return struct {
 		Device device `json:"Device"`

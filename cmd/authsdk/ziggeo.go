@@ -254,12 +254,15 @@ func authTokensCommand(verb string) *command {
 			return apiError(err)
 		}
 		if f.api.json {
-			return printJSON(e.stdout, tok)
+			return printJSON(e.stdout, struct {
+				*ziggeo.AuthToken
+				Token string `json:"token"` // shadows the sdk.Secret, which json.Marshal redacts
+			}{tok, string(tok.Token)})
 		}
 		if verb == "get" {
 			return printAuthToken(e.stdout, tok)
 		}
-		fmt.Fprintln(e.stdout, safe(tok.Token))
+		fmt.Fprintln(e.stdout, safe(string(tok.Token)))
 		return nil
 	}
 	return c
@@ -269,7 +272,7 @@ func authTokensCommand(verb string) *command {
 func printAuthToken(w io.Writer, t *ziggeo.AuthToken) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	field := func(name, v string) { fmt.Fprintf(tw, "%s\t%s\n", name, safe(v)) }
-	field("token", t.Token)
+	field("token", string(t.Token))
 	if t.Key != "" {
 		field("key", t.Key)
 	}

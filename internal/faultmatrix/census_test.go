@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,18 @@ func TestSecretsCensus(t *testing.T) {
 			"plex.GetHomeUsers":       func() error { _, err := a.GetHomeUsers(ctx, cUserToken); return err },
 			"plex.SwitchHomeUser":     func() error { _, err := a.SwitchHomeUser(ctx, cUserToken, "abcdef0123456789", cPin); return err },
 			"plex.CreateJWTPin":       func() error { _, err := a.CreateJWTPin(ctx, key, true); return err },
+			"plex.WaitForPin": func() error {
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				_, err := a.WaitForPin(wctx, &plex.Pin{ID: 42}, time.Millisecond)
+				return err
+			},
+			"plex.Connect": func() error {
+				r := plex.Resource{Name: "pms", ClientIdentifier: "machine", AccessToken: cAccess, Owned: true,
+					Connections: []plex.Connection{{Protocol: "http", URI: u + "/?X-Plex-Token=" + cUserToken, Local: true}}}
+				_, err := a.Connect(ctx, r)
+				return err
+			},
 			"plex.WaitForJWTPin": func() error {
 				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				defer cancel()
@@ -176,7 +190,7 @@ func TestSecretsCensus(t *testing.T) {
 			var b bytes.Buffer
 			slog.New(slog.NewJSONHandler(&b, nil)).Info("call failed", "err", err)
 			slog.New(slog.NewTextHandler(&b, nil)).Info("call failed", "err", err)
-			channels = append(channels, name+" / "+op+": "+err.Error()+fmt.Sprintf(" %v %+v %s", err, err, err)+b.String())
+			channels = append(channels, name+" / "+op+": "+err.Error()+fmt.Sprintf(" %v %+v %#v %s", err, err, err, err)+b.String())
 		}
 		// Values holding secrets, through every channel.
 		req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
@@ -202,10 +216,10 @@ func TestSecretsCensus(t *testing.T) {
 	}
 }
 
-// Results print their tokens redacted in fmt and slog, and keep them in JSON.
-// (A []Resource handed whole to slog's JSON handler is marshalled as JSON,
-// tokens included: log resources one by one, or their names.)
-func TestResultsRedactTokensButMarshalThem(t *testing.T) {
+// Results show their tokens redacted in fmt, slog and json.Marshal, alone
+// and nested in a user's struct, slice, map or any; %+v shows their other
+// fields; JSON written by json.Marshal does not load back as a token.
+func TestResultsRedactTokensEverywhere(t *testing.T) {
 	ctx := context.Background()
 	ps := plextest.NewServer()
 	defer ps.Close()
@@ -249,21 +263,44 @@ func TestResultsRedactTokensButMarshalThem(t *testing.T) {
 	for _, c := range []struct {
 		v      any
 		secret string
-	}{{acct, acct.AuthToken}, {*acct, acct.AuthToken}, {tt, tt.Token}, {src, src.Device.AccessToken},
-		{rs[0], rs[0].AccessToken}, {&rs[1], rs[1].AccessToken}, {pin, pin.AuthToken}, {*pin, pin.AuthToken}, {jwt, jwt.Token}, {*jwt, jwt.Token}} {
+	}{{acct, string(acct.AuthToken)}, {*acct, string(acct.AuthToken)}, {tt, string(tt.Token)}, {src, string(src.Device.AccessToken)},
+		{rs[0], string(rs[0].AccessToken)}, {&rs[1], string(rs[1].AccessToken)}, {pin, string(pin.AuthToken)}, {*pin, string(pin.AuthToken)}, {jwt, string(jwt.Token)}, {*jwt, string(jwt.Token)}} {
 		if c.secret == "" {
 			t.Fatalf("%T carries no token", c.v)
 		}
-		var b bytes.Buffer
-		slog.New(slog.NewJSONHandler(&b, nil)).Info("v", "v", c.v)
-		slog.New(slog.NewTextHandler(&b, nil)).Info("v", "v", c.v)
-		out := fmt.Sprintf("%v %+v %#v %s", c.v, c.v, c.v, c.v) + b.String()
-		if strings.Contains(out, c.secret[:6]) {
-			t.Errorf("%T prints its token: %s", c.v, out)
+		type cfg struct {
+			Name string
+			V    any
 		}
+		for i, v := range []any{c.v, cfg{"x", c.v}, []any{c.v}, map[string]any{"k": c.v}, []cfg{{"y", c.v}}} {
+			var b bytes.Buffer
+			slog.New(slog.NewJSONHandler(&b, nil)).Info("v", "v", v)
+			slog.New(slog.NewTextHandler(&b, nil)).Info("v", "v", v)
+			j, _ := json.Marshal(v)
+			out := fmt.Sprintf("%v %+v %#v %x", v, v, v, v) + b.String() + string(j)
+			// fmt prints a pointer nested in a value with %s or %q as its
+			// error form "%!s(*T=&{…})", with every method (Secret's Format
+			// too) switched off: no type can redact itself there. Values
+			// nested, and pointers at the top, take every verb.
+			if top := i == 0; top || reflect.TypeOf(c.v).Kind() != reflect.Pointer {
+				out += fmt.Sprintf("%s %q", v, v)
+			}
+			if strings.Contains(out, c.secret[:6]) {
+				t.Errorf("%T prints its token: %s", v, out)
+			}
+			if !strings.Contains(out, sdk.Redacted) {
+				t.Errorf("%T does not show that it holds a token: %s", v, out)
+			}
+		}
+		// The other fields show in %+v: debugging prints keep what users need.
+		if out := fmt.Sprintf("%+v", c.v); strings.Count(out, ":") < 2 && !strings.Contains(out, "Token:REDACTED") {
+			t.Errorf("%%+v of %T shows too little: %s", c.v, out)
+		}
+		// A store written by json.Marshal fails loudly on load.
 		j, _ := json.Marshal(c.v)
-		if !strings.Contains(string(j), c.secret) {
-			t.Errorf("%T: json.Marshal drops the token users store: %s", c.v, j)
+		back := reflect.New(reflect.TypeOf(c.v)).Interface()
+		if err := json.Unmarshal(j, back); !errors.Is(err, sdk.ErrRedactedSecret) {
+			t.Errorf("%T: unmarshalling its json.Marshal output gave %v, want sdk.ErrRedactedSecret", c.v, err)
 		}
 	}
 	ps.AssertNoViolations(t)

@@ -60,7 +60,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	targets := []target{
 		{"ziggeo.Get", zs.FailNext, zs.RequestCount, func(ctx context.Context, o ...sdk.CallOption) error {
-			_, err := zc.AuthTokens.Get(ctx, tok.Token, o...)
+			_, err := zc.AuthTokens.Get(ctx, string(tok.Token), o...)
 			return err
 		}},
 		{"plex.GetUserDetails", func(n int, f ziggeotest.Fault) { ps.FailNext(n, plextest.Fault(f)) }, ps.RequestCount, func(ctx context.Context, o ...sdk.CallOption) error {

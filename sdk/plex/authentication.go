@@ -25,6 +25,15 @@ const (
 
 // Authentication calls the Plex authentication operations.
 type Authentication struct {
+	*authRef
+}
+
+// authRef puts the state two pointers away from Authentication: fmt shows
+// a bad verb's operand one level deep (%s of a *Authentication field), and
+// must still find only an address there, never the token.
+type authRef struct{ *authState }
+
+type authState struct {
 	core                 *core.Core
 	pms, plexTV, clients string
 	accessToken          string
@@ -117,15 +126,16 @@ func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequ
 	case req.Password == "":
 		return nil, fmt.Errorf("%s: empty password", opSignIn.Name)
 	}
-	form := plexapi.PostUsersSignInDataFormdataRequestBody{Login: req.Login, Password: req.Password}
+	form := plexapi.PostUsersSignInDataFormdataRequestBody{Login: req.Login, Password: string(req.Password)}
 	if req.RememberMe {
 		form.RememberMe = &req.RememberMe
 	}
 	if req.VerificationCode != "" {
-		form.VerificationCode = &req.VerificationCode
+		code := string(req.VerificationCode)
+		form.VerificationCode = &code
 	}
 	params := &plexapi.PostUsersSignInDataParams{XPlexClientIdentifier: a.clientID}
-	sec := &core.CallInfo{Secrets: [2]string{req.Password, req.VerificationCode}}
+	sec := &core.CallInfo{Secrets: [2]string{string(req.Password), string(req.VerificationCode)}}
 	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.setFixed)
 	})

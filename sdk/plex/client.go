@@ -3,7 +3,6 @@ package plex
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -179,7 +178,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plex.New: %w", err)
 	}
-	a := &Authentication{
+	a := &Authentication{&authRef{&authState{
 		core:        c,
 		pms:         pms,
 		plexTV:      plexTV,
@@ -189,7 +188,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		clientID:    s.clientID,
 		fixed:       fixedHeaders(s.clientID, s.info),
 		origin:      origin,
-	}
+	}}}
 	a.pmsHeaders = a.headers(s.accessToken)
 	return &Client{Authentication: a}, nil
 }
@@ -225,20 +224,4 @@ func or(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// Format keeps tokens out of fmt output, whatever the verb.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "plex.Client{token: REDACTED}") }
-
-// LogValue keeps tokens out of slog output.
-func (c Client) LogValue() slog.Value { return slog.StringValue("plex.Client{token: REDACTED}") }
-
-// Format keeps tokens out of fmt output, whatever the verb.
-func (a Authentication) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "plex.Authentication{token: REDACTED}")
-}
-
-// LogValue keeps tokens out of slog output.
-func (a Authentication) LogValue() slog.Value {
-	return slog.StringValue("plex.Authentication{token: REDACTED}")
 }

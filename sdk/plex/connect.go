@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -113,8 +111,8 @@ type ServerConnection struct {
 	MachineIdentifier string
 	// Version is the Plex Media Server version it reported.
 	Version string
-	// AccessToken is the resource's token for this server (a secret).
-	AccessToken string
+	// AccessToken is the resource's token for this server.
+	AccessToken sdk.Secret
 	// Local and Relay say which kind of connection URL came from.
 	Local, Relay bool
 	// Latency is how long the winning /identity probe took.
@@ -133,22 +131,10 @@ func (sc *ServerConnection) Client(opts ...Option) (*Client, error) {
 		s = *sc.origin
 		s.core.Secrets = slices.Clip(s.core.Secrets)
 	}
-	s.serverURL, s.accessToken = sc.URL, sc.AccessToken
+	s.serverURL, s.accessToken = sc.URL, string(sc.AccessToken)
 	s.protocol, s.ip, s.port, s.varsSet = "", "", "", false
 	return newClient(&s, opts)
 }
-
-// String shows the ServerConnection with its token redacted.
-func (sc ServerConnection) String() string {
-	return fmt.Sprintf("plex.ServerConnection{URL: %q, MachineIdentifier: %q, Version: %q, AccessToken: %s, Local: %v, Relay: %v, Latency: %s}",
-		sc.URL, sc.MachineIdentifier, sc.Version, redact(sc.AccessToken), sc.Local, sc.Relay, sc.Latency)
-}
-
-// Format prints String for every verb.
-func (sc ServerConnection) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, sc.String()) }
-
-// LogValue logs String.
-func (sc ServerConnection) LogValue() slog.Value { return slog.StringValue(sc.String()) }
 
 type identity struct {
 	MachineIdentifier string `json:"machineIdentifier"`
@@ -235,7 +221,7 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	}
 	failed[0] = first.err
 	if ctx.Err() != nil {
-		return nil, &noConnectionError{r: r, cands: cands, failed: failed, ctxErr: ctx.Err()}
+		return nil, newNoConnectionError(r, cands, failed, ctx.Err())
 	}
 	startRest()
 
@@ -288,10 +274,10 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 				}
 			}
 		case <-ctx.Done():
-			return nil, &noConnectionError{r: r, cands: cands, failed: failed, ctxErr: ctx.Err()}
+			return nil, newNoConnectionError(r, cands, failed, ctx.Err())
 		}
 	}
-	return nil, &noConnectionError{r: r, cands: cands, failed: failed}
+	return nil, newNoConnectionError(r, cands, failed, nil)
 }
 
 // connected is the ServerConnection of the winning probe p.
@@ -341,29 +327,32 @@ func (a *Authentication) probe(ctx context.Context, i int, url, want string, kee
 // noConnectionError lists each URL's cause in its message. It does not
 // unwrap to the probes' errors: a 401 or 429 from some address asked
 // anonymously says nothing about the caller's token or plex.tv's rate
-// limit, so it must not match ErrInvalidToken or ErrThrottled.
+// limit, so it must not match ErrInvalidToken or ErrThrottled. It keeps
+// only its text (URLs redacted and sanitized) and the context's error:
+// fmt reaches unexported fields by reflection (%#v), so no Resource and no
+// secret may sit in one.
 type noConnectionError struct {
-	r      Resource
-	cands  []candidate
-	failed []error
+	msg    string
 	ctxErr error
 }
 
-func (e *noConnectionError) Error() string {
+func newNoConnectionError(r Resource, cands []candidate, failed []error, ctxErr error) *noConnectionError {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: no connection to %q (%s) answered as the server", opConnect.Name, e.r.Name, e.r.ClientIdentifier)
-	if e.ctxErr != nil {
-		fmt.Fprintf(&b, " before the context ended (%v)", e.ctxErr)
+	fmt.Fprintf(&b, "%s: no connection to %q (%s) answered as the server", opConnect.Name, core.Clip(core.Clean(r.Name)), core.Clip(core.Clean(r.ClientIdentifier)))
+	if ctxErr != nil {
+		fmt.Fprintf(&b, " before the context ended (%v)", ctxErr)
 	}
-	for i, c := range e.cands {
+	for i, c := range cands {
 		cause := "no answer yet"
-		if e.failed[i] != nil {
-			cause = strings.TrimPrefix(e.failed[i].Error(), opConnect.Name+": ")
+		if failed[i] != nil {
+			cause = strings.TrimPrefix(failed[i].Error(), opConnect.Name+": ")
 		}
-		fmt.Fprintf(&b, "\n  %s: %s", c.url, cause)
+		fmt.Fprintf(&b, "; %s: %s", core.Clean(core.RedactURLString(c.url)), cause)
 	}
-	return b.String()
+	return &noConnectionError{msg: b.String(), ctxErr: ctxErr}
 }
+
+func (e *noConnectionError) Error() string { return e.msg }
 
 // Is matches ErrNoConnection, and the context's error when it ended the wait.
 func (e *noConnectionError) Is(target error) bool {

@@ -38,7 +38,7 @@ func TestSignInRequestNeverPrintsItsSecrets(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&b, nil)).Info("sign in", "req", req, "ptr", &req)
 	slog.New(slog.NewTextHandler(&b, nil)).Info("sign in", "req", req)
 	j, _ := json.Marshal(req)
-	out := b.String() + string(j) + fmt.Sprintf("%v %+v %#v %s %v", req, req, req, req, &req)
+	out := b.String() + string(j) + fmt.Sprintf("%v %+v %#v %v", req, req, req, &req)
 	if strings.Contains(out, "SECRET") || !strings.Contains(out, `"me"`) {
 		t.Fatal(out)
 	}
@@ -231,7 +231,7 @@ func TestScrubBeforeCleanAndCut(t *testing.T) {
 	password := "open  sesame-42"
 	u := answer(t, 401, "text/plain", "bad password "+password)
 	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
-	_, err := c.Authentication.PostUsersSignInData(context.Background(), plex.SignInRequest{Login: "me", Password: password})
+	_, err := c.Authentication.PostUsersSignInData(context.Background(), plex.SignInRequest{Login: "me", Password: sdk.Secret(password)})
 	if err == nil || strings.Contains(err.Error(), "open sesame") || strings.Contains(err.Error(), "sesame-42") {
 		t.Fatalf("password leaked: %v", err)
 	}

@@ -52,7 +52,7 @@ func ExampleAuthentication_PostUsersSignInData() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(acct.Username, acct.AuthToken)
+	fmt.Println(acct.Username, string(acct.AuthToken)) // string(): the one way to the value of an sdk.Secret
 	// Output:
 	// 2FA code required
 	// alice alice-token
@@ -120,7 +120,7 @@ func ExampleAuthentication_WaitForPin() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(pin.AuthToken)
+	fmt.Println(string(pin.AuthToken))
 	// Output:
 	// https://app.plex.tv/auth#?clientID=my-app-install-id&code=8lzjqnq8lye02n52jq3fqxf8e&context%5Bdevice%5D%5Bproduct%5D=My%20App
 	// alice-token
@@ -166,7 +166,7 @@ func ExampleJWTSource() {
 		log.Fatal(err)
 	}
 	fmt.Println(time.Until(jwt.ExpiresAt).Round(time.Hour))
-	fmt.Println(strings.Contains(fmt.Sprint(jwt), jwt.Token)) // fmt and slog never show the token
+	fmt.Println(strings.Contains(fmt.Sprint(jwt), string(jwt.Token))) // fmt and slog never show the token
 	// Output:
 	// 168h0m0s
 	// false

@@ -15,8 +15,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -47,10 +45,17 @@ const DeviceJWTScope = "username,email,friendly_name"
 var deviceJWTLifetime = 5 * time.Minute
 
 // DeviceKey is a device's Ed25519 key pair for Plex JWT authentication.
-// Keep it secret (MarshalPEM writes it for a file of mode 0600); fmt, slog
-// and json.Marshal show only its key id.
+// Keep it secret (MarshalPEM writes it for a file of mode 0600); fmt and
+// slog never reach the private key, and json.Marshal writes nothing of it.
 type DeviceKey struct {
-	priv ed25519.PrivateKey
+	*deviceKey
+}
+
+// The private key sits two pointers away from DeviceKey: fmt shows a bad
+// verb's operand (%s of a *deviceKey) one level deep, and must find only
+// an address there.
+type deviceKey struct {
+	priv *ed25519.PrivateKey
 	kid  string
 }
 
@@ -77,7 +82,7 @@ func newDeviceKey(priv ed25519.PrivateKey) *DeviceKey {
 	x := base64.RawURLEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
 	// RFC 7638: the required members, sorted, no spaces.
 	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`))
-	return &DeviceKey{priv: priv, kid: base64.RawURLEncoding.EncodeToString(sum[:])}
+	return &DeviceKey{&deviceKey{priv: &priv, kid: base64.RawURLEncoding.EncodeToString(sum[:])}}
 }
 
 // ParseDeviceKey reads a key written by MarshalPEM: a PKCS#8 "PRIVATE KEY"
@@ -115,7 +120,7 @@ func keyKind(k any) string {
 
 // MarshalPEM writes the private key as a PKCS#8 "PRIVATE KEY" PEM block.
 func (k *DeviceKey) MarshalPEM() ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(k.priv)
+	der, err := x509.MarshalPKCS8PrivateKey(*k.priv)
 	if err != nil {
 		return nil, fmt.Errorf("plex.DeviceKey.MarshalPEM: %w", err)
 	}
@@ -133,22 +138,6 @@ func (k *DeviceKey) PublicJWK() JWK {
 		X:   base64.RawURLEncoding.EncodeToString(k.priv.Public().(ed25519.PublicKey)),
 		Use: "sig", Alg: "EdDSA", Kid: k.kid,
 	}
-}
-
-// String shows only the key id. Value receivers: a DeviceKey held by value
-// (in a config struct, say) prints as safely as a pointer.
-func (k DeviceKey) String() string { return "plex.DeviceKey{KeyID: " + k.kid + "}" }
-
-// Format shows only the key id, whatever the verb.
-func (k DeviceKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
-
-// LogValue shows only the key id in slog output.
-func (k DeviceKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
-
-// MarshalJSON writes only the key id: the private key is never serialized
-// by accident (use MarshalPEM on purpose).
-func (k DeviceKey) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"kid": k.kid})
 }
 
 // sign makes the device JWT for nonce: header {"alg":"EdDSA","typ":"JWT",
@@ -176,7 +165,7 @@ func (k *DeviceKey) sign(nonce, clientID string, now time.Time) (string, error) 
 	}
 	enc := base64.RawURLEncoding
 	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(claims)
-	return signing + "." + enc.EncodeToString(ed25519.Sign(k.priv, []byte(signing))), nil
+	return signing + "." + enc.EncodeToString(ed25519.Sign(*k.priv, []byte(signing))), nil
 }
 
 // RegisterDeviceKey registers k's public key with the account of
@@ -255,7 +244,7 @@ func plexJWT(op *core.Operation, token string, now time.Time) (*JWT, error) {
 	if iat.IsZero() || iat.After(exp) {
 		iat = now
 	}
-	return &JWT{Token: token, ExpiresAt: exp, IssuedAt: iat}, nil
+	return &JWT{Token: sdk.Secret(token), ExpiresAt: exp, IssuedAt: iat}, nil
 }
 
 // noRetries makes a call one attempt: the nonce request is one step of an
@@ -507,7 +496,7 @@ func (s *JWTSource) PlexToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return j.Token, nil
+	return string(j.Token), nil
 }
 
 // SetToken hands the source a Plex JWT obtained elsewhere (WaitForJWTPin, a
@@ -520,7 +509,7 @@ func (s *JWTSource) SetToken(j *JWT) {
 	}
 	cp := *j
 	if cp.ExpiresAt.IsZero() || cp.IssuedAt.IsZero() {
-		exp, iat, err := jwtClaims(cp.Token)
+		exp, iat, err := jwtClaims(string(cp.Token))
 		if cp.ExpiresAt.IsZero() {
 			if err != nil {
 				return
@@ -551,17 +540,3 @@ func (s *JWTSource) Invalidate(j *JWT) {
 		}
 	}
 }
-
-// String shows the source without its JWT or key.
-func (s JWTSource) String() string {
-	if s.k == nil {
-		return "plex.JWTSource{token: REDACTED}"
-	}
-	return "plex.JWTSource{KeyID: " + s.k.kid + ", token: REDACTED}"
-}
-
-// Format keeps the held token out of fmt output, whatever the verb.
-func (s JWTSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
-
-// LogValue keeps the held token out of slog output.
-func (s JWTSource) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -91,5 +91,5 @@ func (a *Authentication) WaitForJWTPin(ctx context.Context, pin *Pin, k *DeviceK
 	if err != nil {
 		return nil, err
 	}
-	return plexJWT(&opWaitJWTPin, p.AuthToken, time.Now())
+	return plexJWT(&opWaitJWTPin, string(p.AuthToken), time.Now())
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"strings"
@@ -55,21 +53,18 @@ type TokenSource interface {
 
 // StaticToken is a TokenSource that always returns token. For "" its
 // PlexToken returns an error (so a Transport sends nothing).
-func StaticToken(token string) TokenSource { return staticToken(token) }
+func StaticToken(token string) TokenSource { return staticToken{&token} }
 
-type staticToken string
+// staticToken keeps the token behind a pointer: fmt walks unexported
+// fields without calling their methods, so only an address may be there.
+type staticToken struct{ token *string }
 
 func (t staticToken) PlexToken(context.Context) (string, error) {
-	if t == "" {
+	if *t.token == "" {
 		return "", errors.New("plex.StaticToken: empty token")
 	}
-	return string(t), nil
+	return *t.token, nil
 }
-
-func (t staticToken) String() string               { return "plex.StaticToken(" + redact(string(t)) + ")" }
-func (t staticToken) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, t.String()) }
-func (t staticToken) LogValue() slog.Value         { return slog.StringValue(t.String()) }
-func (t staticToken) MarshalJSON() ([]byte, error) { return []byte(`"` + redact(string(t)) + `"`), nil }
 
 // Transport is an http.RoundTripper that adds X-Plex-Token from Source to
 // requests bound for the hosts the token may go to: the oauth2.Transport of
@@ -178,24 +173,3 @@ func tokenHost(h string) string {
 	}
 	return strings.TrimSuffix(h, ".")
 }
-
-// String shows the transport without its token.
-func (t Transport) String() string {
-	return fmt.Sprintf("plex.Transport{Source: %v, Hosts: %q}", sourceString(t.Source), t.Hosts)
-}
-
-func sourceString(s TokenSource) string {
-	switch v := s.(type) {
-	case nil:
-		return "nil"
-	case fmt.Stringer:
-		return v.String()
-	}
-	return fmt.Sprintf("%T", s)
-}
-
-// Format prints String for every verb.
-func (t Transport) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
-
-// LogValue logs String.
-func (t Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }

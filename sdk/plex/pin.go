@@ -40,7 +40,7 @@ type pinWire struct {
 // pin converts the wire form; ExpiresAt comes from expiresAt, else from
 // expiresIn counted from now.
 func (w *pinWire) pin(now time.Time) (*Pin, bool) {
-	p := &Pin{ID: w.ID, Code: w.Code, Product: w.Product, ClientIdentifier: w.ClientIdentifier, AuthToken: w.AuthToken}
+	p := &Pin{ID: w.ID, Code: w.Code, Product: w.Product, ClientIdentifier: w.ClientIdentifier, AuthToken: sdk.Secret(w.AuthToken)}
 	if t, err := time.Parse(time.RFC3339, w.ExpiresAt); err == nil {
 		p.ExpiresAt = t
 	} else if w.ExpiresIn != nil && *w.ExpiresIn > 0 {

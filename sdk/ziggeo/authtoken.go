@@ -4,21 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
+
 	"strings"
 
-	"github.com/authsdk/authsdk/internal/core"
+	"github.com/authsdk/authsdk/sdk"
 )
 
 // AuthToken is an auth token as the authtokens API returns it. Only Token
 // is certain to be there; unknown fields are ignored. Its fields have the
 // types of AuthTokenParams, so AuthTokenParams{Grants: tok.Grants} works.
-// json.Marshal writes it in the API's shape, token included (it is yours to
-// store); fmt and slog show the token shortened.
+// Token is an sdk.Secret: printed, logged or marshalled it shows REDACTED;
+// string(tok.Token) is the value.
 type AuthToken struct {
 	// Token is the auth token itself, the value clients present.
-	Token string `json:"token"`
+	Token sdk.Secret `json:"token"`
 	// Key is the optional name the token was created with; Get, Update and
 	// Delete accept it in place of the token.
 	Key string `json:"key,omitempty"`
@@ -37,34 +36,6 @@ type AuthToken struct {
 	// Grants says what the token may do.
 	Grants *Grants `json:"grants,omitempty"`
 }
-
-// String shows the token with all but its first 4 characters hidden.
-func (t AuthToken) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ziggeo.AuthToken{Token: %s", core.Shorten(t.Token))
-	if t.Key != "" {
-		fmt.Fprintf(&b, ", Key: %q", t.Key)
-	}
-	for _, f := range [...]struct {
-		name string
-		v    *int64
-	}{{"ExpirationDate", t.ExpirationDate}, {"UsageExpirationTime", t.UsageExpirationTime}, {"SessionLimit", t.SessionLimit}} {
-		if f.v != nil {
-			fmt.Fprintf(&b, ", %s: %d", f.name, *f.v)
-		}
-	}
-	if t.Grants != nil {
-		fmt.Fprintf(&b, ", Grants: %s", t.Grants.appendJSON(nil))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// Format prints String for every verb (%v, %+v, %#v, %s), so no verb shows the whole token.
-func (t AuthToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
-
-// LogValue keeps the whole token out of slog output.
-func (t AuthToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // MarshalJSON writes the grants in the objects-per-action shape of the
 // official SDKs: {"read":{"all":true}}.

@@ -13,6 +13,14 @@ import (
 
 // AuthTokens calls the authtokens resource: c.AuthTokens.Get(ctx, token).
 type AuthTokens struct {
+	*tokensRef
+}
+
+// tokensRef puts the credentials two pointers away from AuthTokens: fmt
+// shows a bad verb's operand one level deep and must find only an address.
+type tokensRef struct{ *authTokens }
+
+type authTokens struct {
 	core          *core.Core
 	server        string
 	authorization []string // "Basic …"; nil for a generator-only client

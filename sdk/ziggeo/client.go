@@ -8,8 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -20,16 +20,21 @@ import (
 // DefaultServerURL is Ziggeo's API server for application tokens without a region prefix.
 const DefaultServerURL = "https://srv-api.ziggeo.com"
 
-// RegionServerURLs maps an application-token prefix to its regional API
-// server, as the official SDKs do. Add entries before creating clients.
-var RegionServerURLs = map[string]string{
+// regionServerURLs maps an application-token prefix to its regional API
+// server, as the official SDKs do. It is fixed: a region not listed here is
+// reached with WithServerURL.
+var regionServerURLs = map[string]string{
 	"r1": "https://srv-api-eu-west-1.ziggeo.com",
 }
+
+// RegionServerURLs returns a copy of the regional API servers by
+// application-token prefix ("r1" → https://srv-api-eu-west-1.ziggeo.com).
+func RegionServerURLs() map[string]string { return maps.Clone(regionServerURLs) }
 
 // ServerURLFor returns the API server an application token belongs to.
 func ServerURLFor(appToken string) string {
 	best := ""
-	for prefix := range RegionServerURLs {
+	for prefix := range regionServerURLs {
 		if strings.HasPrefix(appToken, prefix) && len(prefix) > len(best) {
 			best = prefix
 		}
@@ -37,7 +42,7 @@ func ServerURLFor(appToken string) string {
 	if best == "" {
 		return DefaultServerURL
 	}
-	return RegionServerURLs[best]
+	return regionServerURLs[best]
 }
 
 // Client is a Ziggeo API client. It is safe for concurrent use.
@@ -143,7 +148,7 @@ func New(appToken, privateKey string, opts ...Option) (*Client, error) {
 		block = newTokenCipher(*s.encryptionKey)
 	}
 	auth := newAuth(appToken, block)
-	tokens := &AuthTokens{core: c, server: server}
+	tokens := &AuthTokens{&tokensRef{&authTokens{core: c, server: server}}}
 	if privateKey != "" {
 		tokens.authorization = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(appToken+":"+privateKey))}
 	}
@@ -162,31 +167,3 @@ func newTokenCipher(encryptionKey string) cipher.Block {
 	}
 	return block
 }
-
-// Format keeps credentials out of fmt output, whatever the verb.
-func (c Client) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "ziggeo.Client{credentials: REDACTED}")
-}
-
-// LogValue keeps credentials out of slog output.
-func (c Client) LogValue() slog.Value {
-	return slog.StringValue("ziggeo.Client{credentials: REDACTED}")
-}
-
-// Format keeps credentials out of fmt output, whatever the verb.
-func (a AuthTokens) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "ziggeo.AuthTokens{credentials: REDACTED}")
-}
-
-// LogValue keeps credentials out of slog output.
-func (a AuthTokens) LogValue() slog.Value {
-	return slog.StringValue("ziggeo.AuthTokens{credentials: REDACTED}")
-}
-
-// Format keeps the encryption key out of fmt output, whatever the verb.
-func (a Auth) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "ziggeo.Auth{encryption key: REDACTED}")
-}
-
-// LogValue keeps the encryption key out of slog output.
-func (a Auth) LogValue() slog.Value { return slog.StringValue("ziggeo.Auth{encryption key: REDACTED}") }

@@ -17,8 +17,9 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(c) // credentials never print
-	// Output: ziggeo.Client{credentials: REDACTED}
+	_ = c // fmt, slog and json.Marshal of a client never reach its keys
+	fmt.Println(c.Auth != nil)
+	// Output: true
 }
 
 func ExampleAuthTokens_Create() {
@@ -41,8 +42,8 @@ func ExampleAuthTokens_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.Token, *tok.SessionLimit)
-	// Output: b2c3 5
+	fmt.Println(tok.Token, string(tok.Token), *tok.SessionLimit) // an sdk.Secret prints REDACTED; string() is its value
+	// Output: REDACTED b2c3 5
 }
 
 func ExampleAuth_Generate() {

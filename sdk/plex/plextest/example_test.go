@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 )
@@ -44,7 +45,7 @@ func Example_readmePin() {
 	if err != nil {
 		log.Fatal(err) // errors.Is(err, plex.ErrPinExpired) when nobody approved in time
 	}
-	acct, err := c.Authentication.GetUserDetails(ctx, pin.AuthToken)
+	acct, err := c.Authentication.GetUserDetails(ctx, string(pin.AuthToken))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,26 +65,26 @@ func Example_readmeSignIn() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	req := plex.SignInRequest{Login: login, Password: password}
+	req := plex.SignInRequest{Login: login, Password: sdk.Secret(password)}
 	acct, err := c.Authentication.PostUsersSignInData(ctx, req)
 	if errors.Is(err, plex.ErrVerificationCodeRequired) {
-		req.VerificationCode = askUser()
+		req.VerificationCode = sdk.Secret(askUser())
 		acct, err = c.Authentication.PostUsersSignInData(ctx, req)
 	}
 	if err != nil {
 		log.Fatal(err)
 	}
-	servers, err := c.Authentication.GetServerResources(ctx, acct.AuthToken)
+	servers, err := c.Authentication.GetServerResources(ctx, string(acct.AuthToken))
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, s := range servers {
 		fmt.Println(s.Name, len(s.Connections)) // s.AccessToken talks to that server
 	}
-	fmt.Println(acct) // tokens never print
+	fmt.Println(acct.Username, acct.AuthToken) // REDACTED: string(acct.AuthToken) is the value
 	// Output:
 	// solo 0
-	// plex.UserPlexAccount{ID: 13692262, UUID: "dae343c1f45beb4f", Username: "2fa", Email: "2fa@example.com", AuthToken: REDACTED}
+	// 2fa REDACTED
 }
 
 func Example_readmeJWT() {

@@ -61,7 +61,7 @@ func TestPinSignInEndToEnd(t *testing.T) {
 	if n := countOp(srv, "getPin"); n < 3 {
 		t.Fatalf("only %d polls", n)
 	}
-	acct, err := c.Authentication.GetUserDetails(ctx, done.AuthToken)
+	acct, err := c.Authentication.GetUserDetails(ctx, string(done.AuthToken))
 	if err != nil || acct.Email != plextest.Login {
 		t.Fatalf("%v %v", acct, err)
 	}
@@ -199,7 +199,7 @@ func TestServerResources(t *testing.T) {
 	if len(rs) != 4 || !rs[0].IsServer() || rs[3].IsServer() || rs[0].AccessToken == "" || len(rs[0].Connections) != 4 || !rs[0].Connections[2].IPv6 || !rs[0].Connections[3].Relay || rs[3].AccessToken != "" {
 		t.Fatalf("resources %v", rs)
 	}
-	if out := sprint(rs[0]); strings.Contains(out, rs[0].AccessToken) {
+	if out := sprint(rs[0]); strings.Contains(out, string(rs[0].AccessToken)) {
 		t.Fatalf("access token printed: %s", out)
 	}
 	r := srv.Requests()[0]
@@ -239,7 +239,7 @@ func TestDeviceKeyPEMAndThumbprint(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(seed))
 	rfc, err := plex.ParseDeviceKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	if err != nil || rfc.KeyID() != "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k" || rfc.PublicJWK().X != "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" {
-		t.Fatalf("RFC 8037 key: %v %s", err, rfc)
+		t.Fatalf("RFC 8037 key: %v %v", err, rfc)
 	}
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 1024)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -286,7 +286,7 @@ func TestJWTRegisterExchangeAndUse(t *testing.T) {
 	if d := time.Until(jwt.ExpiresAt); d < 6*24*time.Hour || d > 7*24*time.Hour+time.Minute {
 		t.Fatalf("expires in %v", d)
 	}
-	acct, err := c.Authentication.GetUserDetails(ctx, jwt.Token)
+	acct, err := c.Authentication.GetUserDetails(ctx, string(jwt.Token))
 	if err != nil || acct.Email != plextest.Login {
 		t.Fatalf("the Plex JWT as a token: %v %v", acct, err)
 	}
@@ -349,7 +349,7 @@ func TestJWTSourceCachesRefreshesAndSharesOneExchange(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			tokens[i] = j.Token
+			tokens[i] = string(j.Token)
 		}()
 	}
 	wg.Wait()

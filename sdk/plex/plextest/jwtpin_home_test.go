@@ -32,7 +32,7 @@ func TestJWTPinSignInEndToEnd(t *testing.T) {
 	if j.ExpiresAt.Before(time.Now().Add(6*24*time.Hour)) || j.IssuedAt.IsZero() {
 		t.Fatalf("JWT times: %v", j)
 	}
-	if acct, err := c.Authentication.GetUserDetails(ctx, j.Token); err != nil || acct.Email != plextest.Login {
+	if acct, err := c.Authentication.GetUserDetails(ctx, string(j.Token)); err != nil || acct.Email != plextest.Login {
 		t.Fatalf("the Plex JWT is not accepted: %v", err)
 	}
 	if n := countOp(srv, "getDeviceNonce"); n != 1 || srv.DeviceJWTsSeen() != 1 {
@@ -118,7 +118,7 @@ func TestHomeUsersAndSwitch(t *testing.T) {
 	if err != nil || acct.AuthToken != plextest.HomeKidsToken {
 		t.Fatalf("switch with PIN: %v", err)
 	}
-	if _, err := c.Authentication.GetServerResources(ctx, acct.AuthToken); err != nil {
+	if _, err := c.Authentication.GetServerResources(ctx, string(acct.AuthToken)); err != nil {
 		t.Fatalf("the profile's token: %v", err)
 	}
 	if acct, err := c.Authentication.SwitchHomeUser(ctx, plextest.UserToken, plextest.HomeTeenUUID, ""); err != nil || acct.AuthToken != plextest.HomeTeenToken {

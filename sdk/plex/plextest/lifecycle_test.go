@@ -199,16 +199,16 @@ func TestPingAndSignOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Authentication.SignOut(ctx, acct.AuthToken); err != nil {
+	if err := c.Authentication.SignOut(ctx, string(acct.AuthToken)); err != nil {
 		t.Fatal(err)
 	}
-	if !srv.IsSignedOut(acct.AuthToken) {
+	if !srv.IsSignedOut(string(acct.AuthToken)) {
 		t.Fatal("the fake did not revoke the token")
 	}
-	if err := c.Authentication.Ping(ctx, acct.AuthToken); !errors.Is(err, plex.ErrInvalidToken) {
+	if err := c.Authentication.Ping(ctx, string(acct.AuthToken)); !errors.Is(err, plex.ErrInvalidToken) {
 		t.Fatalf("ping after sign-out: %v", err)
 	}
-	if _, err := c.Authentication.GetUserDetails(ctx, acct.AuthToken); !errors.Is(err, plex.ErrInvalidToken) {
+	if _, err := c.Authentication.GetUserDetails(ctx, string(acct.AuthToken)); !errors.Is(err, plex.ErrInvalidToken) {
 		t.Fatalf("user after sign-out: %v", err)
 	}
 	for _, r := range srv.Requests() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authsdk/authsdk/api"
 	"github.com/authsdk/authsdk/internal/fake"
+	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 )
 
@@ -106,7 +107,7 @@ func (m *MediaServer) Connection(local, relay bool) plex.Connection {
 func Resource(name, machineIdentifier, accessToken string, conns ...plex.Connection) plex.Resource {
 	return plex.Resource{
 		Name: name, Product: "Plex Media Server", ProductVersion: "1.41.3.9314-a0bfb8370", Platform: "Linux",
-		ClientIdentifier: machineIdentifier, Provides: "server", AccessToken: accessToken,
+		ClientIdentifier: machineIdentifier, Provides: "server", AccessToken: sdk.Secret(accessToken),
 		Owned: true, Presence: true, Connections: conns,
 		CreatedAt: time.Date(2021, 4, 12, 18, 21, 12, 0, time.UTC), LastSeenAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC),
 	}

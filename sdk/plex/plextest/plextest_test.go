@@ -99,7 +99,7 @@ func TestTransientTokenAndSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !srv.IsTransientToken(tt.Token) {
+	if !srv.IsTransientToken(string(tt.Token)) {
 		t.Fatalf("token %q not issued by the fake", tt.Token)
 	}
 	sc, err := c.Authentication.GetSourceConnectionInformation(ctx, plextest.Source)

@@ -56,7 +56,7 @@ func Example_readmeOptions() {
 	defer srv.Close()
 	ctx := context.Background()
 	appToken, privateKey := ziggeotest.AppToken, ziggeotest.PrivateKey
-	tok := srv.AddToken(ziggeo.AuthToken{}).Token
+	tok := string(srv.AddToken(ziggeo.AuthToken{}).Token)
 
 	c, err := ziggeo.New(appToken, privateKey,
 		ziggeo.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 5}),                                       // zero fields keep their defaults
@@ -71,7 +71,7 @@ func Example_readmeOptions() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(t.Token == tok, raw.StatusCode)
+	fmt.Println(string(t.Token) == tok, raw.StatusCode)
 	// Output: true 200
 }
 
@@ -101,7 +101,7 @@ func TestReadmeFakes(t *testing.T) {
 	defer srv.Close()
 	c, _ := srv.Client()                           // a ziggeo.Client aimed at the fake, fast retries
 	srv.FailNext(1, ziggeotest.Fault{Status: 503}) // or RetryAfter, Delay, Drop
-	_, err := c.AuthTokens.Get(ctx, srv.AddToken(ziggeo.AuthToken{}).Token)
+	_, err := c.AuthTokens.Get(ctx, string(srv.AddToken(ziggeo.AuthToken{}).Token))
 	if err != nil { // the 503 was retried: Get is idempotent (Create is not)
 		t.Fatal(err)
 	}

@@ -152,9 +152,9 @@ func (s *Server) AddToken(t ziggeo.AuthToken) ziggeo.AuthToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t.Token == "" {
-		t.Token = newID()
+		t.Token = sdk.Secret(newID())
 	}
-	s.tokens[t.Token] = &t
+	s.tokens[string(t.Token)] = &t
 	return t
 }
 
@@ -204,13 +204,13 @@ func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	t := &ziggeo.AuthToken{Token: newID(), Nonce: newID()}
+	t := &ziggeo.AuthToken{Token: sdk.Secret(newID()), Nonce: newID()}
 	if err := apply(r, t); err != nil {
 		writeJSON(w, http.StatusBadRequest, errorJSON{err.Error()})
 		return
 	}
 	s.mu.Lock()
-	s.tokens[t.Token] = t
+	s.tokens[string(t.Token)] = t
 	out := *t
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -252,7 +252,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t := s.find(r.PathValue("token_or_key"))
 	if t != nil {
-		delete(s.tokens, t.Token)
+		delete(s.tokens, string(t.Token))
 	}
 	s.mu.Unlock()
 	if t == nil {
@@ -316,9 +316,10 @@ func apply(r *http.Request, t *ziggeo.AuthToken) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := fake.WireJSON(v) // the SDK's types, tokens as the server sends them
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(b)
 }
 
 func newID() string {

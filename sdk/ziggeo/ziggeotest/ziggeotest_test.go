@@ -60,18 +60,18 @@ func TestCRUD(t *testing.T) {
 	if created.Token == "" || *created.SessionLimit != 3 || !*created.Volatile || !created.Grants.Read.All || !created.Grants.Create.SessionOwned {
 		t.Fatalf("created %+v", created)
 	}
-	got, err := c.AuthTokens.Get(ctx, created.Token)
+	got, err := c.AuthTokens.Get(ctx, string(created.Token))
 	if err != nil || got.Token != created.Token {
 		t.Fatalf("get: %+v %v", got, err)
 	}
-	upd, err := c.AuthTokens.Update(ctx, created.Token, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(9), Hidden: ziggeo.Bool(true)})
+	upd, err := c.AuthTokens.Update(ctx, string(created.Token), ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(9), Hidden: ziggeo.Bool(true)})
 	if err != nil || *upd.SessionLimit != 9 || !*upd.Hidden || !*upd.Volatile {
 		t.Fatalf("update: %+v %v", upd, err)
 	}
-	if err := c.AuthTokens.Delete(ctx, created.Token); err != nil {
+	if err := c.AuthTokens.Delete(ctx, string(created.Token)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.AuthTokens.Get(ctx, created.Token)
+	_, err = c.AuthTokens.Get(ctx, string(created.Token))
 	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Operation != "ziggeo.AuthTokens.Get" || apiErr.Message != "Auth token not found" {
 		t.Fatalf("get after delete: %v", err)
@@ -96,7 +96,7 @@ func TestRequestsMatchNodeSDK(t *testing.T) {
 	srv := ziggeotest.NewServerWithCredentials("APPTOKEN123", "PRIVKEY456")
 	defer srv.Close()
 	for _, tok := range []string{"tokA", "tokB", "tokC"} {
-		srv.AddToken(ziggeo.AuthToken{Token: tok})
+		srv.AddToken(ziggeo.AuthToken{Token: sdk.Secret(tok)})
 	}
 	c, err := ziggeo.New("APPTOKEN123", "PRIVKEY456", ziggeo.WithServerURL(srv.URL))
 	if err != nil {
@@ -180,18 +180,18 @@ func TestRetriesAgainstFake(t *testing.T) {
 	srv, c := setup(t)
 	tok := srv.AddToken(ziggeo.AuthToken{})
 	srv.FailNext(2, ziggeotest.Fault{Status: 503})
-	if _, err := c.AuthTokens.Get(ctx, tok.Token); err != nil {
+	if _, err := c.AuthTokens.Get(ctx, string(tok.Token)); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCount(); n != 3 {
 		t.Fatalf("%d requests, want 3", n)
 	}
 	srv.FailNext(1, ziggeotest.Fault{Drop: true})
-	if _, err := c.AuthTokens.Get(ctx, tok.Token); err != nil {
+	if _, err := c.AuthTokens.Get(ctx, string(tok.Token)); err != nil {
 		t.Fatalf("dropped connection not retried: %v", err)
 	}
 	srv.FailNext(5, ziggeotest.Fault{Status: 502})
-	_, err := c.AuthTokens.Get(ctx, tok.Token, sdk.WithRetries(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
+	_, err := c.AuthTokens.Get(ctx, string(tok.Token), sdk.WithRetries(sdk.RetryConfig{Strategy: sdk.StrategyNone}))
 	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 {
 		t.Fatalf("err = %v", err)
@@ -219,13 +219,13 @@ func TestPerCallServerURL(t *testing.T) {
 	other := ziggeotest.NewServer()
 	defer other.Close()
 	tok := other.AddToken(ziggeo.AuthToken{})
-	if _, err := c.AuthTokens.Get(ctx, tok.Token, sdk.WithServerURL(other.URL)); err != nil {
+	if _, err := c.AuthTokens.Get(ctx, string(tok.Token), sdk.WithServerURL(other.URL)); err != nil {
 		t.Fatal(err)
 	}
 	if srv.RequestCount() != 0 || other.RequestCount() != 1 {
 		t.Fatalf("requests: default %d, override %d", srv.RequestCount(), other.RequestCount())
 	}
-	if _, err := c.AuthTokens.Get(ctx, tok.Token, sdk.WithServerURL("not a url")); err == nil || !strings.Contains(err.Error(), "sdk.WithServerURL") {
+	if _, err := c.AuthTokens.Get(ctx, string(tok.Token), sdk.WithServerURL("not a url")); err == nil || !strings.Contains(err.Error(), "sdk.WithServerURL") {
 		t.Fatalf("bad per-call URL: %v", err)
 	}
 	other.AssertNoViolations(t)
@@ -267,9 +267,9 @@ func TestRegionalRouting(t *testing.T) {
 func TestPathValuesAreEscaped(t *testing.T) {
 	srv, c := setup(t)
 	for _, tok := range []string{"a/b", "a?b=c", "a#frag", "with space", "../v1/authtokens", "%2F"} {
-		srv.AddToken(ziggeo.AuthToken{Token: tok})
+		srv.AddToken(ziggeo.AuthToken{Token: sdk.Secret(tok)})
 		got, err := c.AuthTokens.Get(ctx, tok)
-		if err != nil || got.Token != tok {
+		if err != nil || string(got.Token) != tok {
 			t.Fatalf("%q: %+v %v", tok, got, err)
 		}
 		last := srv.Requests()[len(srv.Requests())-1]
