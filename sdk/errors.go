@@ -75,3 +75,19 @@ func (e *TransportError) Error() string {
 
 // Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// ResponseError is a success answer (2xx) the SDK cannot use: not JSON,
+// null, undecodable, too costly to decode, or without what the operation
+// promises (a token operation's token). It is the server's fault, not the
+// caller's: retrying the same request may get a better answer.
+type ResponseError struct {
+	// Operation names the call, e.g. "plex.Authentication.GetUserDetails".
+	Operation string
+	// StatusCode is the answer's status (0 when the problem is not tied to one).
+	StatusCode int
+	// Reason says what was wrong: one line, sanitized, no secrets.
+	Reason string
+}
+
+// Error reports the operation and the reason.
+func (e *ResponseError) Error() string { return e.Operation + ": " + e.Reason }

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 )
 
@@ -95,7 +94,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitInterrupted
 	}
 	// One line, no control or bidi characters from a server, bounded.
-	fmt.Fprintln(e.stderr, "authsdk: "+core.Clip(core.Clean(err.Error())))
+	fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -293,7 +292,7 @@ func printJSON(w io.Writer, v any) error {
 	}
 	var out strings.Builder
 	for _, r := range string(b) {
-		if r != '\n' && core.Unsafe(r) {
+		if r != '\n' && unsafeRune(r) {
 			fmt.Fprintf(&out, `\u%04x`, r)
 			continue
 		}
@@ -304,8 +303,6 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-// safe makes server text printable in a terminal.
-func safe(s string) string { return core.Clean(s) }
 
 // retriesFlag is --retries: retries after the first attempt; -1 retries
 // until the SDK's 2-minute budget ends.

@@ -16,7 +16,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 )
@@ -559,7 +558,7 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 	}
 	for _, msg := range failed {
 		for _, l := range strings.Split(msg, "\n") {
-			fmt.Fprintln(e.stderr, core.Clip(safe(l)))
+			fmt.Fprintln(e.stderr, clip(safe(l)))
 		}
 	}
 	return nil
@@ -761,7 +760,7 @@ func plexJWTTokenCommand() *command {
 // sequence is an error, not output.
 func printableToken(tok string) error {
 	for _, r := range tok {
-		if core.Unsafe(r) || r == ' ' {
+		if unsafeRune(r) || r == ' ' {
 			return errors.New("the server answered a token with control or invisible characters; not printed")
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
@@ -308,7 +307,7 @@ func printAuthToken(w io.Writer, t *ziggeo.AuthToken) error {
 func apiError(err error) error {
 	var api *sdk.APIError
 	var te *sdk.TransportError
-	var bad *core.BadAnswer
+	var bad *sdk.ResponseError
 	switch {
 	case errors.Is(err, plex.ErrSignInLocked):
 		return fmt.Errorf("plex.tv has locked sign-ins from this address after repeated failures; wait (it lasts hours) before trying again: %w", err)

@@ -250,18 +250,16 @@ func InvokeNoContent(ctx context.Context, c *Core, op *Operation, server string,
 	return err
 }
 
-// BadAnswer is a 2xx answer that broke the operation's promise: not JSON,
+// badAnswer is a 2xx answer that broke the operation's promise: not JSON,
 // null, undecodable, or without what it promised (a token).
-type BadAnswer struct{ msg string }
-
-func (e *BadAnswer) Error() string { return e.msg }
-
-func badAnswer(format string, args ...any) error { return &BadAnswer{fmt.Sprintf(format, args...)} }
+func badAnswer(op *Operation, status int, format string, args ...any) error {
+	return &sdk.ResponseError{Operation: op.Name, StatusCode: status, Reason: fmt.Sprintf(format, args...)}
+}
 
 // Incomplete is the error for a 2xx answer that lacks what the operation
 // promised (a token operation without a token).
 func Incomplete(op *Operation, what string) error {
-	return badAnswer("%s: the answer has no %s", op.Name, what)
+	return badAnswer(op, 0, "the answer has no %s", what)
 }
 
 func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sdk.CallOption, sec *CallInfo, send Sender) (*call, error) {
@@ -640,24 +638,24 @@ func (c *call) decode(v any) error {
 	ct := c.rsp.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		return badAnswer("%s: %d response has content type %q, want application/json", c.op.Name, c.rsp.StatusCode, c.text(ct))
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response has content type %q, want application/json", c.rsp.StatusCode, c.text(ct))
 	}
 	body := bytes.TrimSpace(c.body)
 	if len(body) == 0 {
-		return badAnswer("%s: %d response has an empty body", c.op.Name, c.rsp.StatusCode)
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response has an empty body", c.rsp.StatusCode)
 	}
 	if string(body) == "null" {
-		return badAnswer("%s: %d response body is null", c.op.Name, c.rsp.StatusCode)
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response body is null", c.rsp.StatusCode)
 	}
 	if len(body) > decodeCheckFrom {
 		if need, limit := decodeCost(body, reflect.TypeOf(v).Elem()), decodeAmplification*int64(len(body)); need > limit {
-			return badAnswer("%s: %d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
-				c.op.Name, c.rsp.StatusCode, len(body), need, decodeAmplification)
+			return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
+				c.rsp.StatusCode, len(body), need, decodeAmplification)
 		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		// Decode errors quote the input (an 8 MiB number, say): bound them.
-		return badAnswer("%s: decode %d response: %s", c.op.Name, c.rsp.StatusCode, c.text(err.Error()))
+		return badAnswer(c.op, c.rsp.StatusCode, "decode %d response: %s", c.rsp.StatusCode, c.text(err.Error()))
 	}
 	return nil
 }

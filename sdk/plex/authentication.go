@@ -12,16 +12,22 @@ import (
 )
 
 // TransientTokenType is the kind of transient token to ask for.
-type TransientTokenType = plexapi.TransientTokenType
+type TransientTokenType string
 
 // Scope is the scope of a transient token.
-type Scope = plexapi.Scope
+type Scope string
 
 // The only values the API accepts today.
 const (
-	TransientTokenTypeDelegation TransientTokenType = plexapi.TransientTokenTypeDelegation
-	ScopeAll                     Scope              = plexapi.ScopeAll
+	TransientTokenTypeDelegation TransientTokenType = "delegation"
+	ScopeAll                     Scope              = "all"
 )
+
+// Valid reports whether the API accepts t.
+func (t TransientTokenType) Valid() bool { return t == TransientTokenTypeDelegation }
+
+// Valid reports whether the API accepts s.
+func (s Scope) Valid() bool { return s == ScopeAll }
 
 // Authentication calls the Plex authentication operations.
 type Authentication struct {
@@ -62,7 +68,7 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 	if err := a.needAccessToken(&opTransient); err != nil {
 		return nil, err
 	}
-	params := &plexapi.GetTransientTokenParams{Type: t, Scope: s}
+	params := &plexapi.GetTransientTokenParams{Type: plexapi.TransientTokenType(t), Scope: plexapi.Scope(s)}
 	rsp, err := core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, a.pms, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
 	})

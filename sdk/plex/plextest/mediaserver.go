@@ -74,7 +74,7 @@ func (m *MediaServer) TokensSeen() int {
 }
 
 // Requests lists the requests received so far, oldest first.
-func (m *MediaServer) Requests() []fake.Request { return m.f.Requests() }
+func (m *MediaServer) Requests() []Request { return requests(m.f) }
 
 // Violations lists every request or response that broke the spec or the rules.
 func (m *MediaServer) Violations() []string { return m.f.Violations() }

@@ -270,8 +270,10 @@ func (s *Server) AssertNoViolations(t testing.TB) {
 }
 
 // Requests lists the requests received so far, oldest first.
-func (s *Server) Requests() []Request {
-	in := s.f.Requests()
+func (s *Server) Requests() []Request { return requests(s.f) }
+
+func requests(f *fake.Server) []Request {
+	in := f.Requests()
 	out := make([]Request, len(in))
 	for i, r := range in {
 		out[i] = Request(r)
