@@ -109,7 +109,15 @@ type CallInfo struct {
 	// OneAttempt sends the request once, whatever the retry config says (a
 	// probe: a refused address has failed).
 	OneAttempt bool
+	// NoRedirects makes a 3xx the answer (a probe: an address that points
+	// elsewhere has not answered as the server itself).
+	NoRedirects bool
+	// MaxBody, when set, bounds the answer below MaxResponseBytes.
+	MaxBody int
 }
+
+// noRedirectsKey marks a request's context: its redirects are not followed.
+type noRedirectsKey struct{}
 
 // oneAttempt is the policy of CallInfo.OneAttempt, built once.
 var oneAttempt = func() *policy {
@@ -192,7 +200,10 @@ func (e *redirectError) Unwrap() error { return e.err }
 // sign-in's password) is refused. Then the user's policy applies.
 func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && !sameOrigin(req.URL, via[0].URL) {
+		if req.Context().Value(noRedirectsKey{}) != nil {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > 0 && (!sameOrigin(req.URL, via[0].URL) || !PlainHost(req.URL.Host)) {
 			if req.Body != nil && req.Body != http.NoBody {
 				return &redirectError{fmt.Errorf("refusing to send the request body to another origin (%s)", req.URL.Host)}
 			}
@@ -390,10 +401,17 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 			cp.Body = b
 			r = &cp
 		}
+		if c.sec.NoRedirects {
+			r = r.WithContext(context.WithValue(r.Context(), noRedirectsKey{}, true))
+		}
 		rsp, err := c.core.hc.Do(r)
 		var body []byte
 		if err == nil {
-			body, err = readBody(rsp)
+			limit := MaxResponseBytes
+			if c.sec.MaxBody > 0 {
+				limit = min(limit, c.sec.MaxBody)
+			}
+			body, err = readBody(rsp, limit)
 			if errors.Is(err, sdk.ErrResponseTooLarge) {
 				c.log(ctx, req, rsp.StatusCode, err, 0)
 				return nil, c.transportError(err)
@@ -604,9 +622,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // MaxResponseBytes. Content-Length only sizes the first buffer (capped) and
 // refuses early when it already exceeds the bound: test transports set it
 // to 0 or leave it wrong.
-func readBody(rsp *http.Response) ([]byte, error) {
+func readBody(rsp *http.Response, limit int) ([]byte, error) {
 	defer rsp.Body.Close()
-	if rsp.ContentLength > MaxResponseBytes {
+	if rsp.ContentLength > int64(limit) {
 		return nil, sdk.ErrResponseTooLarge
 	}
 	size := 512
@@ -618,9 +636,9 @@ func readBody(rsp *http.Response) ([]byte, error) {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), MaxResponseBytes+1)])
+		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), limit+1)])
 		buf = buf[:len(buf)+n]
-		if len(buf) > MaxResponseBytes {
+		if len(buf) > limit {
 			return nil, sdk.ErrResponseTooLarge
 		}
 		if err == io.EOF {

@@ -84,6 +84,9 @@ func (a *Authentication) SwitchHomeUser(ctx context.Context, xPlexToken, uuid, p
 	if strings.TrimSpace(uuid) == "" {
 		return nil, fmt.Errorf("%s: empty profile uuid", opSwitchHome.Name)
 	}
+	if err := core.CheckPathSegment(&opSwitchHome, "profile uuid", uuid); err != nil {
+		return nil, err
+	}
 	params := &plexapi.SwitchHomeUserParams{XPlexClientIdentifier: a.clientID}
 	if pin != "" {
 		if strings.Trim(pin, "0123456789") != "" || len(pin) > 16 {

@@ -134,6 +134,9 @@ func (t *Transport) allowed(req *http.Request) bool {
 	if req.URL == nil {
 		return false
 	}
+	if !core.PlainHost(req.URL.Host) {
+		return false // a zone, brackets askew: not the host net/http dials
+	}
 	host := strings.TrimSuffix(strings.ToLower(req.URL.Hostname()), ".")
 	https := req.URL.Scheme == "https"
 	if host == "" {

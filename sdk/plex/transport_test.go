@@ -205,3 +205,34 @@ func (h byHand) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("X-Plex-Token", "tok-secret")
 	return h.base.RoundTrip(r)
 }
+
+// A host with an IPv6 zone (or brackets askew) is not the host net/http
+// dials: "[::1%25x.plex.tv]" ends in .plex.tv only in its zone. No token.
+func TestTransportRefusesZonesAndOddHosts(t *testing.T) {
+	ts := newTokenServer(t)
+	hc := &http.Client{Transport: &plex.Transport{Source: plex.StaticToken("tok-secret"), Base: ts.base()}}
+	for _, u := range []string{"https://[::1%25x.plex.tv]/api", "https://[fe80::1%25eth0.plex.tv]:443/", "https://[::1%25.plex.direct]/"} {
+		rsp, err := hc.Get(u)
+		if err == nil {
+			rsp.Body.Close()
+		}
+		ts.mu.Lock()
+		for host, tok := range ts.seen {
+			if tok != "" {
+				t.Errorf("%s: the token went to %s", u, host)
+			}
+		}
+		ts.mu.Unlock()
+	}
+	lan := &http.Client{Transport: &plex.Transport{Source: plex.StaticToken("tok-secret"), Base: ts.base(), Hosts: []string{"fe80::1"}}}
+	if rsp, err := lan.Get("https://[fe80::1%25eth0]/"); err == nil {
+		rsp.Body.Close()
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for host, tok := range ts.seen {
+		if tok != "" {
+			t.Errorf("a zoned address matched Hosts: the token went to %s", host)
+		}
+	}
+}

@@ -124,13 +124,10 @@ func (a *AuthTokens) check(op *core.Operation, v string) error {
 	if err := a.needPrivateKey(op); err != nil {
 		return err
 	}
-	switch v {
-	case "":
+	if v == "" {
 		return fmt.Errorf("%s: empty token or key", op.Name)
-	case ".", "..":
-		return fmt.Errorf("%s: %q is not a valid token or key", op.Name, v)
 	}
-	return nil
+	return core.CheckPathSegment(op, "token or key", v)
 }
 
 var errNegative = errors.New("must not be negative")

@@ -146,7 +146,14 @@ func TestHomeUsersAndSwitch(t *testing.T) {
 			t.Fatalf("empty token or uuid sent: %v", err)
 		}
 	}
-	if _, err := c.Authentication.SwitchHomeUser(ctx, plextest.UserToken, "../../user?x=", ""); err == nil || !strings.Contains(srv.Requests()[srv.RequestCount()-1].Path, "%2F") {
+	// A uuid a server could normalise away or split is refused before sending.
+	for _, bad := range []string{"..", ".", "%2e%2e", "%252E%252E", "../../user?x=", "a/b", "a%2Fb", `a\b`} {
+		before := srv.RequestCount()
+		if _, err := c.Authentication.SwitchHomeUser(ctx, plextest.UserToken, bad, "1234"); err == nil || srv.RequestCount() != before {
+			t.Fatalf("uuid %q sent: %v", bad, err)
+		}
+	}
+	if _, err := c.Authentication.SwitchHomeUser(ctx, plextest.UserToken, "a?b#c", ""); err == nil || !strings.Contains(srv.Requests()[srv.RequestCount()-1].Path, "a%3Fb%23c") {
 		t.Fatalf("uuid not escaped into one path segment: %v", err)
 	}
 	srv.SetHomeUsers(plextest.UserToken, nil)

@@ -266,7 +266,7 @@ func TestRegionalRouting(t *testing.T) {
 
 func TestPathValuesAreEscaped(t *testing.T) {
 	srv, c := setup(t)
-	for _, tok := range []string{"a/b", "a?b=c", "a#frag", "with space", "../v1/authtokens", "%2F"} {
+	for _, tok := range []string{"a?b=c", "a#frag", "with space", "...", "a..b", "%41"} {
 		srv.AddToken(ziggeo.AuthToken{Token: sdk.Secret(tok)})
 		got, err := c.AuthTokens.Get(ctx, tok)
 		if err != nil || string(got.Token) != tok {
@@ -278,7 +278,11 @@ func TestPathValuesAreEscaped(t *testing.T) {
 		}
 	}
 	n := srv.RequestCount()
-	for _, bad := range []string{"", ".", ".."} {
+	// One segment no server can normalise away or split: refused before sending.
+	for _, bad := range []string{"", ".", "..", "%2e", "%2E%2e", "%252e%252e", "a/b", "../v1/authtokens", "%2F", "a%252fb", `a\b`, "%5C"} {
+		if _, err := c.AuthTokens.Update(ctx, bad, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(1)}); err == nil {
+			t.Fatalf("%q accepted by Update", bad)
+		}
 		if _, err := c.AuthTokens.Get(ctx, bad); err == nil {
 			t.Fatalf("%q accepted", bad)
 		}
