@@ -300,3 +300,34 @@ func FastRetries() sdk.RetryConfig {
 	c.Backoff.MaxInterval = 2 * time.Second
 	return c
 }
+
+// RoundTrip serves req with the fake's handler in memory, on the caller's
+// goroutine, with no network: tests under testing/synctest (whose clock
+// only moves while every goroutine waits on it, never on a socket) send
+// through it. It validates like the loopback server.
+func (s *Server) RoundTrip(req *http.Request) (rsp *http.Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			rsp, err = nil, io.ErrUnexpectedEOF // a dropped connection
+			if cerr := req.Context().Err(); cerr != nil {
+				err = cerr
+			}
+		}
+	}()
+	rec := httptest.NewRecorder()
+	r := req.Clone(req.Context())
+	r.RequestURI = req.URL.RequestURI()
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	s.mux.ServeHTTP(rec, r)
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	rsp = rec.Result()
+	rsp.Request = req
+	return rsp, nil
+}

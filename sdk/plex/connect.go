@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,14 +24,22 @@ import (
 // resource answered as that server. The error lists each URL's cause.
 var ErrNoConnection = errors.New("plex: no connection to the server answered")
 
-// Connect's timing: a probe gives up after probeTimeout; once one probe has
-// answered as the server, more-preferred probes still pending get
-// connectGrace to answer before the best answer so far is taken; the most
-// preferred probe runs alone for headStart.
+// Connect's timing and bounds: a probe gives up after probeTimeout; once
+// one probe has answered as the server, more-preferred probes still
+// pending get connectGrace to answer, or only unconnectedGrace when they
+// have not even connected (a LAN address seen from outside the LAN never
+// will); the most preferred probe runs alone for headStart; at most
+// maxProbes are in flight; an /identity answer is read up to maxIdentity.
 var (
-	probeTimeout = 10 * time.Second
-	connectGrace = time.Second
-	headStart    = 20 * time.Millisecond
+	probeTimeout     = 10 * time.Second
+	connectGrace     = time.Second
+	unconnectedGrace = 250 * time.Millisecond
+	headStart        = 20 * time.Millisecond
+)
+
+const (
+	maxProbes   = 8
+	maxIdentity = 64 << 10
 )
 
 var opConnect = core.Operation{Name: "plex.Authentication.Connect", Idempotent: true}
@@ -42,12 +51,13 @@ type candidate struct {
 }
 
 // PreferredURLs lists the base URLs to reach the resource at, best first:
-// local connections, then remote ones, then the relay; within each, https
-// (the connection's URI) before plain http (http://address:port). Plain
-// http is left out when the server requires https, local connections when
-// the account does not own the server (its LAN is not the caller's: a
-// local address there is someone else's machine here, python-plexapi's
-// rule too), and duplicates are removed.
+// local connections, then remote ones, then the relay — but remote before
+// local when r.PublicAddressMatches is false (the caller is not on the
+// server's network, so its LAN addresses are someone else's or nobody's).
+// Within each kind, https (the connection's URI) before plain http
+// (http://address:port), and IPv4 before IPv6. Plain http is left out when
+// the server requires https, local connections when the account does not
+// own the server (python-plexapi's rule too), and duplicates are removed.
 func (r Resource) PreferredURLs() []string {
 	cs := r.candidates()
 	urls := make([]string, len(cs))
@@ -76,16 +86,31 @@ func (r Resource) candidates() []candidate {
 		}
 		return remote
 	}
-	for k := local; k <= relay; k++ {
+	order := []int{local, remote, relay}
+	if !r.PublicAddressMatches {
+		order = []int{remote, local, relay}
+	}
+	// IPv4 before IPv6 within each kind and scheme (python-plexapi #1627).
+	conns := slices.Clone(r.Connections)
+	slices.SortStableFunc(conns, func(a, b Connection) int {
+		switch a6, b6 := isIPv6(a), isIPv6(b); {
+		case a6 == b6:
+			return 0
+		case b6:
+			return -1
+		}
+		return 1
+	})
+	for _, k := range order {
 		if k == local && !r.Owned {
 			continue
 		}
-		for _, c := range r.Connections {
+		for _, c := range conns {
 			if kind(c) == k && isHTTPS(c.URI) {
 				add(c.URI, c)
 			}
 		}
-		for _, c := range r.Connections {
+		for _, c := range conns {
 			if kind(c) != k {
 				continue
 			}
@@ -99,6 +124,8 @@ func (r Resource) candidates() []candidate {
 	}
 	return out
 }
+
+func isIPv6(c Connection) bool { return c.IPv6 || strings.Contains(c.Address, ":") }
 
 func isHTTPS(u string) bool { return len(u) > 8 && strings.EqualFold(u[:8], "https://") }
 
@@ -149,33 +176,43 @@ type probe struct {
 	err     error
 }
 
+// slot is one candidate's probe while Connect runs: its cancel, and
+// whether its connection (TCP, and TLS for https) is up.
+type slot struct {
+	ctx       context.Context
+	cancel    context.CancelFunc
+	connected atomic.Bool
+}
+
 // Connect finds the connection of r that works from here. It probes the
 // PreferredURLs entries with GET {url}/identity, which needs no token and
 // sends none: the server's token goes nowhere before the server is proven.
-// The most preferred URL is asked first; all the others at once when it
-// fails or 20 ms later (a LAN server that answers at once is the only
-// address asked). An answer counts only if its machineIdentifier is
-// r.ClientIdentifier (a reused LAN address may be another server). Connect
-// returns the most preferred URL that answered once every more-preferred
-// probe has failed, or one second after the first answer that counts (a
-// hanging LAN address does not hold the caller for its full timeout); the
-// other probes are cancelled. Each probe is one attempt, bounded by 10 s
-// and by ctx.
+// The most preferred URL is asked first; the others (at most 8 probes in
+// flight) when it fails or 20 ms later, so a LAN server that answers at
+// once is the only address asked. An answer counts only if its
+// machineIdentifier is r.ClientIdentifier (a reused LAN address may be
+// another server); a redirect never counts and is never followed, and the
+// URL returned is the one that answered. Connect returns the most
+// preferred URL that answered once every more-preferred probe has failed;
+// after the first answer that counts, a more-preferred probe still pending
+// gets one second more, or 250 ms when it has not even connected (a LAN
+// address seen from outside the LAN). The other probes are then cancelled.
+// Each probe is one attempt, bounded by 10 s and by ctx, and reads at most
+// 64 KiB.
 //
-// When none answers, the error names each URL with its cause and matches
-// errors.Is(err, ErrNoConnection). Of opts, only sdk.WithResponseInto
-// applies (the winning probe's response); a probe never retries and never
-// goes anywhere but its URL.
+// When none answers, the error names each URL (redacted) with its cause
+// and matches errors.Is(err, ErrNoConnection). Of opts, only
+// sdk.WithResponseInto applies (the winning probe's response).
 func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.CallOption) (*ServerConnection, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%s: nil context", opConnect.Name)
 	}
 	if r.ClientIdentifier == "" {
-		return nil, fmt.Errorf("%s: resource %q has no clientIdentifier to check the server against", opConnect.Name, r.Name)
+		return nil, fmt.Errorf("%s: resource %q has no clientIdentifier to check the server against", opConnect.Name, core.Clip(core.Clean(r.Name)))
 	}
 	cands := r.candidates()
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("%s: resource %q has no connection to try: %w", opConnect.Name, r.Name, ErrNoConnection)
+		return nil, fmt.Errorf("%s: resource %q has no connection to try: %w", opConnect.Name, core.Clip(core.Clean(r.Name)), ErrNoConnection)
 	}
 	var into **http.Response
 	if len(opts) > 0 {
@@ -183,39 +220,60 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	// The most preferred probe runs on this goroutine (its stack is grown
-	// already: a new goroutine would copy its stack up to an HTTP call's
-	// depth) with a head start; the others start when it fails or after
-	// headStart. A LAN server answering within headStart is then the only
-	// address asked (RFC 8305's connection attempt delay, scaled to an
-	// HTTP round trip).
-	firstCtx, cancelFirst := context.WithCancel(ctx)
-	defer cancelFirst()
-	results := make(chan probe, len(cands))
+	n := len(cands)
+	slots := make([]slot, n)
+	for i := range slots {
+		s := &slots[i]
+		s.ctx, s.cancel = context.WithCancel(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { s.connected.Store(true) },
+		}))
+		defer s.cancel()
+	}
+	results := make(chan probe, n)
 	var firstGood atomic.Int64 // when a less preferred probe first answered as the server (UnixNano)
+	inFlight := make(chan struct{}, maxProbes)
+	inFlight <- struct{}{} // the first probe's
+	run := func(i int) {
+		p := a.probe(slots[i].ctx, i, cands[i].url, r.ClientIdentifier, into != nil)
+		<-inFlight
+		if p.err == nil && firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
+			// The first probe, still pending on the caller's goroutine, gets
+			// its grace here: the loop below is not running yet.
+			time.AfterFunc(unconnectedGrace, func() {
+				if !slots[0].connected.Load() {
+					slots[0].cancel()
+				}
+			})
+			time.AfterFunc(connectGrace, slots[0].cancel)
+		}
+		results <- p
+	}
 	var once sync.Once
 	startRest := func() {
 		once.Do(func() {
-			for i := 1; i < len(cands); i++ {
-				go func() {
-					p := a.probe(ctx, i, cands[i].url, r.ClientIdentifier, into != nil)
-					if p.err == nil && firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
-						// The first probe, still hanging, gets connectGrace more.
-						time.AfterFunc(connectGrace, cancelFirst)
+			go func() {
+				for i := 1; i < n; i++ {
+					select {
+					case inFlight <- struct{}{}:
+						go run(i)
+					case <-ctx.Done():
+						return
 					}
-					results <- p
-				}()
-			}
+				}
+			}()
 		})
 	}
-	if len(cands) > 1 {
+	if n > 1 {
 		t := time.AfterFunc(headStart, startRest)
 		defer t.Stop()
 	}
-	answered := make([]*probe, len(cands))
-	failed := make([]error, len(cands))
-	first := a.probe(firstCtx, 0, cands[0].url, r.ClientIdentifier, into != nil)
+	answered := make([]*probe, n)
+	failed := make([]error, n)
+	// The most preferred probe runs on this goroutine (its stack is grown
+	// already: a new goroutine would copy its stack up to an HTTP call's
+	// depth).
+	first := a.probe(slots[0].ctx, 0, cands[0].url, r.ClientIdentifier, into != nil)
+	<-inFlight
 	if first.err == nil {
 		return a.connected(r, cands[0], &first, into), nil
 	}
@@ -244,12 +302,15 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 		}
 		return -1, true
 	}
-	var grace <-chan time.Time
-	for pending := len(cands) - 1; pending > 0; {
+	var short, grace <-chan time.Time
+	for pending := n - 1; pending > 0; {
 		if t0 := firstGood.Load(); grace == nil && t0 != 0 {
-			t := time.NewTimer(time.Until(time.Unix(0, t0).Add(connectGrace)))
-			defer t.Stop()
-			grace = t.C
+			since := time.Since(time.Unix(0, t0))
+			ts := time.NewTimer(unconnectedGrace - since)
+			defer ts.Stop()
+			tg := time.NewTimer(connectGrace - since)
+			defer tg.Stop()
+			short, grace = ts.C, tg.C
 		}
 		select {
 		case p := <-results:
@@ -257,6 +318,14 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 			record(p)
 			if i, final := best(); final && i >= 0 {
 				return a.connected(r, cands[i], answered[i], into), nil
+			}
+		case <-short:
+			// More-preferred probes that have not connected by now give up.
+			short = nil
+			for i := range slots {
+				if answered[i] == nil && failed[i] == nil && !slots[i].connected.Load() {
+					slots[i].cancel()
+				}
 			}
 		case <-grace:
 			// Answers already in, but not yet read, count.
@@ -309,7 +378,7 @@ func (a *Authentication) probe(ctx context.Context, i int, url, want string, kee
 		opts = []sdk.CallOption{sdk.WithResponseInto(&p.rsp)}
 	}
 	start := time.Now()
-	rsp, err := core.Invoke[struct{ MediaContainer identity }](ctx, a.core, &opConnect, server, opts, &core.CallInfo{OneAttempt: true}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer identity }](ctx, a.core, &opConnect, server, opts, &core.CallInfo{OneAttempt: true, NoRedirects: true, MaxBody: maxIdentity}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetIdentity(ctx, a.setFixed)
 	})
 	p.latency = time.Since(start)

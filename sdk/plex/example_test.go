@@ -174,7 +174,7 @@ func ExampleJWTSource() {
 
 func ExampleResource_PreferredURLs() {
 	r := plex.Resource{
-		Owned: true, HTTPSRequired: false,
+		Owned: true, HTTPSRequired: false, PublicAddressMatches: true, // this network is the server's
 		Connections: []plex.Connection{
 			{Protocol: "https", Address: "198.51.100.20", Port: 8443, URI: "https://198-51-100-20.abc.plex.direct:8443", Relay: true},
 			{Protocol: "https", Address: "203.0.113.7", Port: 32400, URI: "https://203-0-113-7.abc.plex.direct:32400"},

@@ -67,13 +67,13 @@ func TestPreferredURLs(t *testing.T) {
 		return plex.Connection{Protocol: proto, Address: addr, Port: port, URI: uri, Local: local, Relay: relay}
 	}
 	r := plex.Resource{
-		Owned: true,
+		Owned: true, PublicAddressMatches: true,
 		Connections: []plex.Connection{
 			conn("https", "198.51.100.20", 8443, "https://198-51-100-20.h.plex.direct:8443", false, true),
+			conn("https", "2001:db8::10", 32400, "https://2001-db8--10.h.plex.direct:32400", false, false), // IPv6 listed first
 			conn("https", "203.0.113.7", 32400, "https://203-0-113-7.h.plex.direct:32400", false, false),
 			conn("https", "192.168.1.10", 32400, "https://192-168-1-10.h.plex.direct:32400", true, false),
 			conn("http", "192.168.1.11", 32400, "http://192.168.1.11:32400", true, false),
-			conn("https", "2001:db8::10", 32400, "https://2001-db8--10.h.plex.direct:32400", false, false),
 			conn("https", "192.168.1.10", 32400, "https://192-168-1-10.h.plex.direct:32400/", true, false), // duplicate
 		},
 	}
@@ -91,6 +91,23 @@ func TestPreferredURLs(t *testing.T) {
 	if got := r.PreferredURLs(); !slices.Equal(got, want) {
 		t.Errorf("owned:\n got %q\nwant %q", got, want)
 	}
+
+	// Not on the server's network: its LAN addresses come after the remote ones.
+	r.PublicAddressMatches = false
+	if got, want := r.PreferredURLs(), []string{
+		"https://203-0-113-7.h.plex.direct:32400",
+		"https://2001-db8--10.h.plex.direct:32400",
+		"http://203.0.113.7:32400",
+		"http://[2001:db8::10]:32400",
+		"https://192-168-1-10.h.plex.direct:32400",
+		"http://192.168.1.10:32400",
+		"http://192.168.1.11:32400",
+		"https://198-51-100-20.h.plex.direct:8443",
+		"http://198.51.100.20:8443",
+	}; !slices.Equal(got, want) {
+		t.Errorf("public address does not match:\n got %q\nwant %q", got, want)
+	}
+	r.PublicAddressMatches = true
 
 	r.HTTPSRequired = true
 	if got, want := r.PreferredURLs(), []string{

@@ -51,6 +51,12 @@ func NewMediaServer(machineIdentifier, accessToken string) *MediaServer {
 	return m
 }
 
+// RoundTrip answers req in memory, as the server would over the network,
+// whatever host req names: a MediaServer is an http.RoundTripper for
+// tests under testing/synctest, where a real socket would stop the fake
+// clock. Put it in an http.Client's Transport (or route one host to it).
+func (m *MediaServer) RoundTrip(req *http.Request) (*http.Response, error) { return m.f.RoundTrip(req) }
+
 // SetDelay makes /identity answer after d (or when the client gives up);
 // a long d is a hanging address.
 func (m *MediaServer) SetDelay(d time.Duration) {
@@ -102,13 +108,14 @@ func (m *MediaServer) Connection(local, relay bool) plex.Connection {
 }
 
 // Resource is a server resource named name, answering as
-// MachineIdentifier with AccessToken, owned by the account, reachable at
-// conns (from MediaServer.Connection).
+// MachineIdentifier with AccessToken, owned by the account, on the
+// caller's network (PublicAddressMatches), reachable at conns (from
+// MediaServer.Connection).
 func Resource(name, machineIdentifier, accessToken string, conns ...plex.Connection) plex.Resource {
 	return plex.Resource{
 		Name: name, Product: "Plex Media Server", ProductVersion: "1.41.3.9314-a0bfb8370", Platform: "Linux",
 		ClientIdentifier: machineIdentifier, Provides: "server", AccessToken: sdk.Secret(accessToken),
-		Owned: true, Presence: true, Connections: conns,
+		Owned: true, Presence: true, PublicAddressMatches: true, Connections: conns,
 		CreatedAt: time.Date(2021, 4, 12, 18, 21, 12, 0, time.UTC), LastSeenAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC),
 	}
 }
