@@ -303,7 +303,6 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-
 // retriesFlag is --retries: retries after the first attempt; -1 retries
 // until the SDK's 2-minute budget ends.
 type retriesFlag struct {
