@@ -8,16 +8,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -616,126 +613,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// readBody reads a response body to EOF and closes it, refusing more than
-// MaxResponseBytes. Content-Length only sizes the first buffer (capped) and
-// refuses early when it already exceeds the bound: test transports set it
-// to 0 or leave it wrong.
-func readBody(rsp *http.Response, limit int) ([]byte, error) {
-	defer rsp.Body.Close()
-	if rsp.ContentLength > int64(limit) {
-		return nil, sdk.ErrResponseTooLarge
-	}
-	size := 512
-	if rsp.ContentLength > 0 {
-		size = int(min(rsp.ContentLength, firstBufCap)) + 1 // +1: room to see EOF without growing
-	}
-	buf := make([]byte, 0, size)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), limit+1)])
-		buf = buf[:len(buf)+n]
-		if len(buf) > limit {
-			return nil, sdk.ErrResponseTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-// decode unmarshals a 2xx JSON body into v. A body of null is an error: the
-// operation promised an object.
-func (c *call) decode(v any) error {
-	ct := c.rsp.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		return badAnswer(c.op, c.rsp.StatusCode, "%d response has content type %q, want application/json", c.rsp.StatusCode, c.text(ct))
-	}
-	body := bytes.TrimSpace(c.body)
-	if len(body) == 0 {
-		return badAnswer(c.op, c.rsp.StatusCode, "%d response has an empty body", c.rsp.StatusCode)
-	}
-	if string(body) == "null" {
-		return badAnswer(c.op, c.rsp.StatusCode, "%d response body is null", c.rsp.StatusCode)
-	}
-	if len(body) > decodeCheckFrom {
-		if need, limit := decodeCost(body, reflect.TypeOf(v).Elem()), decodeAmplification*int64(len(body)); need > limit {
-			return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
-				c.rsp.StatusCode, len(body), need, decodeAmplification)
-		}
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		// Decode errors quote the input (an 8 MiB number, say): bound them.
-		return badAnswer(c.op, c.rsp.StatusCode, "decode %d response: %s", c.rsp.StatusCode, c.text(err.Error()))
-	}
-	return nil
-}
-
-// A hostile answer can make a small body decode into a large heap: "{}"
-// (3 bytes in an array) becomes a whole struct. The body limit bounds
-// bytes, not memory; decodeCost bounds memory to decodeAmplification × the
-// body. Small bodies cannot do harm, so they are not scanned.
-const (
-	decodeAmplification = 8
-	decodeCheckFrom     = 64 << 10
-)
-
-var nodeSizes sync.Map // reflect.Type → int64
-
-// decodeCost estimates the bytes decoding body into t allocates: every
-// JSON object or array may become the largest struct (or slice element)
-// reachable from t, plus the bytes of the body (strings).
-func decodeCost(body []byte, t reflect.Type) int64 {
-	size, ok := nodeSizes.Load(t)
-	if !ok {
-		size, _ = nodeSizes.LoadOrStore(t, largestNode(t, map[reflect.Type]bool{}))
-	}
-	var nodes int64
-	inString, escaped := false, false
-	for _, b := range body {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			switch b {
-			case '\\':
-				escaped = true
-			case '"':
-				inString = false
-			}
-		case b == '"':
-			inString = true
-		case b == '{' || b == '[':
-			nodes++
-		}
-	}
-	return nodes*size.(int64) + int64(len(body))
-}
-
-// largestNode is the size of the largest struct, slice element or map
-// entry reachable from t.
-func largestNode(t reflect.Type, seen map[reflect.Type]bool) int64 {
-	if seen[t] {
-		return 0
-	}
-	seen[t] = true
-	n := int64(t.Size())
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		n = max(n, int64(t.Elem().Size()), largestNode(t.Elem(), seen))
-	case reflect.Map:
-		n = max(n, int64(t.Key().Size()+t.Elem().Size()), largestNode(t.Elem(), seen))
-	case reflect.Struct:
-		for i := range t.NumField() {
-			n = max(n, largestNode(t.Field(i).Type, seen))
-		}
-	}
-	return n
 }

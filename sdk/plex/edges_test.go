@@ -282,3 +282,45 @@ func TestEmptySourceConnectionIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// Any answer of N bytes costs at most about 8 × N to decode, whatever its
+// shape, and an array whose elements are not the objects promised is an
+// error, never empty results. (1 MiB answers: what is measured is a
+// ratio; the same shapes at 16 MiB are in BENCHMARKS.md.)
+func TestHostileShapesDecodeBounded(t *testing.T) {
+	const n = 1 << 20
+	repeat := func(open, elem, close string) string {
+		return open + strings.Repeat(elem+",", (n-len(open)-len(close))/(len(elem)+1)) + elem + close
+	}
+	shapes := []struct {
+		name, body string
+		ok         bool
+	}{
+		{"nulls", repeat("[", "null", "]"), false},
+		{"zeros", repeat("[", "0", "]"), false},
+		{"empty strings", repeat("[", `""`, "]"), false},
+		{"empty objects", repeat("[", "{}", "]"), false},
+		{"empty arrays", repeat("[", "[]", "]"), false},
+		{"deep nesting", strings.Repeat("[", n/2) + strings.Repeat("]", n/2), false},
+		{"deep unknown field", `[{"x":` + strings.Repeat("[", n/2) + strings.Repeat("]", n/2) + `}]`, false},
+		{"long string", `[{"name":"` + strings.Repeat("a", n) + `","clientIdentifier":"x"}]`, true},
+		{"many unknown fields", repeat(`[{`, `"k":1`, `}]`), true},
+	}
+	for _, s := range shapes {
+		u := answer(t, 200, "application/json", s.body)
+		c, _ := plex.New(plex.WithPlexTVURL(u))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rs, err := c.Authentication.GetServerResources(context.Background(), "tok")
+		runtime.ReadMemStats(&after)
+		if (err == nil) != s.ok {
+			t.Errorf("%s: %d resources, error %v", s.name, len(rs), err)
+		}
+		// readBody's buffer doubles as it reads (≈ 2 N) and the test
+		// server's side runs in this process too; the decode itself is ≤ 8 N.
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 12*uint64(len(s.body)) {
+			t.Errorf("%s: allocated %.1f× the %d KiB answer", s.name, float64(alloc)/float64(len(s.body)), len(s.body)>>10)
+		}
+	}
+}

@@ -1,0 +1,418 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// readBody reads a response body to EOF and closes it, refusing more than
+// MaxResponseBytes. Content-Length only sizes the first buffer (capped) and
+// refuses early when it already exceeds the bound: test transports set it
+// to 0 or leave it wrong.
+func readBody(rsp *http.Response, limit int) ([]byte, error) {
+	defer rsp.Body.Close()
+	if rsp.ContentLength > int64(limit) {
+		return nil, sdk.ErrResponseTooLarge
+	}
+	size := 512
+	if rsp.ContentLength > 0 {
+		size = int(min(rsp.ContentLength, firstBufCap)) + 1 // +1: room to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), limit+1)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return nil, sdk.ErrResponseTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// decode unmarshals a 2xx JSON body into v. A body of null is an error: the
+// operation promised an object.
+func (c *call) decode(v any) error {
+	ct := c.rsp.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response has content type %q, want application/json", c.rsp.StatusCode, c.text(ct))
+	}
+	body := bytes.TrimSpace(c.body)
+	if len(body) == 0 {
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response has an empty body", c.rsp.StatusCode)
+	}
+	if string(body) == "null" {
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response body is null", c.rsp.StatusCode)
+	}
+	if need, err := answerCost(body, reflect.TypeOf(v).Elem()); err != nil {
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response: %s", c.rsp.StatusCode, c.text(err.Error()))
+	} else if limit := decodeAmplification * int64(len(body)); need > limit && len(body) > minCheckedBody {
+		return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
+			c.rsp.StatusCode, len(body), need, decodeAmplification)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		// Decode errors quote the input (an 8 MiB number, say): bound them.
+		return badAnswer(c.op, c.rsp.StatusCode, "decode %d response: %s", c.rsp.StatusCode, c.text(err.Error()))
+	}
+	return nil
+}
+
+// A hostile answer can make a small body decode into a large heap: "{}"
+// (3 bytes in an array) becomes a whole struct. The body limit bounds
+// bytes, not memory; decodeCost bounds memory to decodeAmplification × the
+// body. Small bodies cannot do harm, so they are not scanned.
+// A hostile answer can make a small body decode into a large heap: "null"
+// (5 bytes in an array) becomes a whole struct, "{}" too. The body limit
+// bounds bytes, not memory: answerCost walks the body against the type it
+// decodes into and refuses more than decodeAmplification × the body.
+const decodeAmplification = 8
+
+// minCheckedBody: below it an answer cannot cost much whatever its ratio
+// (an empty object decodes into a whole struct: many times its size, but a few hundred bytes).
+const minCheckedBody = 1 << 10
+
+// maxScanDepth bounds answerCost's recursion (encoding/json stops at 10000).
+const maxScanDepth = 10000
+
+// answerCost estimates the heap that decoding body into t allocates, and
+// refuses what the operation cannot mean: an element that is not an object
+// in an array of objects ([null,…] would decode as empty results).
+func answerCost(body []byte, t reflect.Type) (int64, error) {
+	s := scanner{b: body}
+	s.value(infoOf(t), 0)
+	return s.cost + int64(len(body)), s.err
+}
+
+type scanner struct {
+	b    []byte
+	i    int
+	cost int64
+	err  error
+}
+
+// typeInfo is what the scanner needs of a type, worked out once.
+type typeInfo struct {
+	kind    reflect.Kind
+	size    int64     // of the type itself
+	custom  bool      // has its own UnmarshalJSON: costed as generic JSON
+	elem    *typeInfo // pointer, slice or map element
+	entry   int64     // map: key + element size
+	objects bool      // slice of structs: every element must be an object
+	fields  map[string]*typeInfo
+	folded  []foldedField // the same fields, for case-insensitive keys
+}
+
+type foldedField struct {
+	name string
+	info *typeInfo
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	typeInfos       sync.Map // reflect.Type → *typeInfo
+)
+
+func infoOf(t reflect.Type) *typeInfo {
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := &typeInfo{kind: t.Kind(), size: int64(t.Size()), custom: reflect.PointerTo(t).Implements(unmarshalerType)}
+	actual, loaded := typeInfos.LoadOrStore(t, ti)
+	if loaded {
+		return actual.(*typeInfo) // (a recursive type sees its own entry while it is filled in)
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		ti.elem = infoOf(t.Elem())
+		ti.objects = t.Kind() == reflect.Slice && ti.elem.kind == reflect.Struct && !ti.elem.custom
+	case reflect.Map:
+		ti.elem, ti.entry = infoOf(t.Elem()), int64(t.Key().Size()+t.Elem().Size())
+	case reflect.Struct:
+		ti.fields = map[string]*typeInfo{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fi := infoOf(f.Type)
+			ti.fields[name] = fi
+			ti.folded = append(ti.folded, foldedField{name, fi})
+		}
+	}
+	return ti
+}
+
+// value consumes one JSON value, adding what decoding it into t allocates
+// beyond t's own storage (counted by the caller); t nil = skipped (an
+// unknown field: the decoder allocates nothing for it).
+func (s *scanner) value(t *typeInfo, depth int) {
+	s.space()
+	if s.err != nil || s.i >= len(s.b) {
+		return
+	}
+	if depth > maxScanDepth {
+		s.fail("the answer nests deeper than %d levels", maxScanDepth)
+		return
+	}
+	if t == nil {
+		s.skip()
+		return
+	}
+	for t.kind == reflect.Pointer {
+		if s.literal("null") {
+			return
+		}
+		s.cost += t.elem.size
+		t = t.elem
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		n := s.str()
+		if t.kind == reflect.String || t.kind == reflect.Interface || t.custom {
+			s.cost += int64(n) + 16
+		}
+	case t.custom && t.kind != reflect.Struct, t.kind == reflect.Interface:
+		s.generic(depth)
+	case c == '{' && t.kind == reflect.Struct && !t.custom:
+		s.object(t, depth)
+	case c == '{' && t.kind == reflect.Map:
+		s.mapping(t, depth)
+	case c == '[' && t.kind == reflect.Slice:
+		s.array(t, depth)
+	case c == '{' || c == '[':
+		s.generic(depth) // a custom decoder, or a shape the decoder will refuse
+	default:
+		s.scalar()
+	}
+}
+
+func (s *scanner) object(t *typeInfo, depth int) {
+	s.i++ // {
+	for s.next('}') {
+		key := s.key()
+		ft, ok := t.fields[string(key)] // no allocation: the compiler looks up []byte keys in place
+		if !ok {
+			for _, f := range t.folded {
+				if len(f.name) == len(key) && strings.EqualFold(f.name, string(key)) {
+					ft = f.info
+					break
+				}
+			}
+		}
+		s.value(ft, depth+1)
+	}
+}
+
+func (s *scanner) mapping(t *typeInfo, depth int) {
+	s.i++ // {
+	for s.next('}') {
+		s.cost += int64(len(s.key())) + 2*t.entry
+		s.value(t.elem, depth+1)
+	}
+}
+
+// array: a slice grows by doubling as the decoder appends, so its element
+// storage costs up to twice the final length at once.
+func (s *scanner) array(t *typeInfo, depth int) {
+	s.i++ // [
+	for s.next(']') {
+		s.cost += 2 * t.elem.size
+		if t.objects {
+			if s.space(); s.i < len(s.b) && s.b[s.i] != '{' {
+				s.fail("an array of objects holds a %s", jsonKindAt(s.b[s.i]))
+				return
+			}
+		}
+		s.value(t.elem, depth+1)
+	}
+}
+
+// generic is what decoding into any costs: maps, slices and boxed values.
+func (s *scanner) generic(depth int) {
+	if depth > maxScanDepth {
+		s.fail("the answer nests deeper than %d levels", maxScanDepth)
+		return
+	}
+	switch s.b[s.i] {
+	case '{':
+		s.i++
+		s.cost += 64
+		for s.next('}') {
+			s.cost += int64(len(s.key())) + 64
+			s.space()
+			if s.i < len(s.b) {
+				s.generic(depth + 1)
+			}
+		}
+	case '[':
+		s.i++
+		s.cost += 32
+		for s.next(']') {
+			s.cost += 32
+			s.space()
+			if s.i < len(s.b) {
+				s.generic(depth + 1)
+			}
+		}
+	case '"':
+		s.cost += int64(s.str()) + 16
+	default:
+		s.scalar()
+		s.cost += 16
+	}
+}
+
+// next reports whether another member or element follows, consuming the
+// comma before it, or the closing bracket after the last.
+func (s *scanner) next(end byte) bool {
+	s.space()
+	if s.err != nil || s.i >= len(s.b) {
+		return false
+	}
+	switch s.b[s.i] {
+	case end:
+		s.i++
+		return false
+	case ',':
+		s.i++
+		s.space()
+	}
+	return s.i < len(s.b) && s.b[s.i] != end
+}
+
+// key consumes an object key and its colon, returning its raw bytes.
+func (s *scanner) key() []byte {
+	s.space()
+	start := s.i + 1
+	n := s.str()
+	key := s.b[start:min(start+n, len(s.b))]
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == ':' {
+		s.i++
+	}
+	return key
+}
+
+// str consumes a string and returns its raw length (escapes included).
+func (s *scanner) str() int {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		s.scalar()
+		return 0
+	}
+	start := s.i + 1
+	for s.i = start; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return s.i - 1 - start
+		}
+	}
+	return s.i - start
+}
+
+// scalar consumes a number, true, false or null (or any stray bytes up to
+// a delimiter: the decoder reports those).
+func (s *scanner) scalar() {
+	start := s.i
+	for s.i < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[s.i])) {
+		s.i++
+	}
+	if s.i == start && s.i < len(s.b) {
+		s.i++ // a delimiter where a value belongs: move on, the decoder refuses it
+	}
+}
+
+// skip consumes any value without counting it, iteratively (no recursion
+// for a deep unknown field).
+func (s *scanner) skip() {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			s.str()
+		case '{', '[':
+			depth++
+			s.i++
+		case '}', ']':
+			depth--
+			s.i++
+		case ',', ':', ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			s.scalar()
+		}
+		if depth <= 0 {
+			if depth < 0 {
+				s.i-- // the parent's closing bracket
+			}
+			return
+		}
+	}
+}
+
+func (s *scanner) literal(lit string) bool {
+	if bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+func (s *scanner) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\r' || s.b[s.i] == '\n') {
+		s.i++
+	}
+}
+
+func (s *scanner) fail(format string, args ...any) {
+	if s.err == nil {
+		s.err = &scanError{format, args}
+	}
+}
+
+type scanError struct {
+	format string
+	args   []any
+}
+
+func (e *scanError) Error() string { return fmt.Sprintf(e.format, e.args...) }
+
+func jsonKindAt(c byte) string {
+	switch c {
+	case 'n':
+		return "null"
+	case '"':
+		return "string"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "number"
+}
