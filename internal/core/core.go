@@ -614,3 +614,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Logger is the client's logger (nil when none was given).
+func (c *Core) Logger() *slog.Logger { return c.logger }
+
+// SharedTransport is the pooled transport clients use when given no HTTP
+// client: keep-alive connections for concurrent callers, shared.
+func SharedTransport() http.RoundTripper { return defaultTransport() }

@@ -48,6 +48,7 @@ type authState struct {
 	fixed                http.Header // Accept and identification headers, built once
 	pmsHeaders           plexapi.RequestEditorFn
 	origin               settings // what New was given, for ServerConnection.Client
+	identity             *Identity
 }
 
 var (

@@ -47,6 +47,7 @@ type settings struct {
 	varsSet            bool
 	plexTVURL          string
 	clientsURL         string
+	identity           *Identity
 }
 
 // WithAccessToken sets the X-Plex-Token sent to the Plex Media Server.
@@ -58,6 +59,20 @@ func WithAccessToken(token string) Option {
 // this installation; sign-in requires it.
 func WithClientIdentifier(id string) Option {
 	return func(s *settings) error { s.clientID = id; return nil }
+}
+
+// WithIdentity makes the client this installation's Plex device: it sends
+// the identity's client identifier (as WithClientIdentifier would), and a
+// JWTSource made with the identity's key starts from its stored JWT and
+// stores each new one. See OpenIdentity.
+func WithIdentity(id *Identity) Option {
+	return func(s *settings) error {
+		if id == nil || id.ClientIdentifier == "" {
+			return errors.New("plex.WithIdentity: no identity (use plex.OpenIdentity)")
+		}
+		s.clientID, s.identity = id.ClientIdentifier, id
+		return nil
+	}
 }
 
 // WithClientInfo sets X-Plex-Product, -Version, -Platform and -Device.
@@ -188,6 +203,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		clientID:    s.clientID,
 		fixed:       fixedHeaders(s.clientID, s.info),
 		origin:      origin,
+		identity:    s.identity,
 	}}}
 	a.pmsHeaders = a.headers(s.accessToken)
 	return &Client{Authentication: a}, nil

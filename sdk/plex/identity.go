@@ -1,0 +1,351 @@
+package plex
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// Identity is this installation's Plex device: one client identifier and
+// one Ed25519 device key for as long as the installation lives. plex.tv
+// keeps one token per account and client identifier: a sign-in under the
+// same identifier rotates the previous token out, and a new identifier
+// per run adds an "Authorized Device" every time. Open it once at start
+// (OpenIdentity) and give it to New with WithIdentity.
+type Identity struct {
+	// ClientIdentifier is sent as X-Plex-Client-Identifier (a UUID).
+	ClientIdentifier string
+	// Key is the device key for JWT authentication (CreateJWTPin,
+	// RegisterDeviceKey, NewJWTSource).
+	Key *DeviceKey
+	// Location says where the identity lives (a directory), for messages.
+	Location string
+
+	store IdentityStore
+}
+
+// IdentityStore is where an identity lives. DirStore keeps it in files,
+// MemoryStore in memory; a service can keep it in a database or a secret
+// manager shared by its replicas by implementing this interface.
+type IdentityStore interface {
+	// LoadOrCreate returns the stored identity. When there is none it
+	// stores the one create makes — unless another writer stored one
+	// first (another goroutine, process or replica): then it returns that
+	// one, so every caller ends with the same identity. A stored identity
+	// that cannot be read is an error, never replaced: a new one would be
+	// a new device, and the tokens bound to the old one would stop working.
+	LoadOrCreate(ctx context.Context, create func() (StoredIdentity, error)) (StoredIdentity, error)
+	// LoadJWT returns the last Plex JWT stored, or "" when there is none.
+	LoadJWT(ctx context.Context) (string, error)
+	// StoreJWT keeps a Plex JWT, replacing the last one.
+	StoreJWT(ctx context.Context, token string) error
+	// Location says where the identity lives, for messages.
+	Location() string
+}
+
+// StoredIdentity is an identity as a store keeps it.
+type StoredIdentity struct {
+	// ClientIdentifier is the installation's client identifier.
+	ClientIdentifier string
+	// KeyPEM is the device key as DeviceKey.MarshalPEM writes it (a secret).
+	KeyPEM sdk.Secret
+}
+
+// OpenIdentity loads the identity kept in store, or creates it on first
+// use: a random UUID and a new Ed25519 key. A nil store is DirStore("").
+func OpenIdentity(ctx context.Context, store IdentityStore) (*Identity, error) {
+	if ctx == nil {
+		return nil, errors.New("plex.OpenIdentity: nil context")
+	}
+	if store == nil {
+		store = DirStore("")
+	}
+	stored, err := store.LoadOrCreate(ctx, newStoredIdentity)
+	if err != nil {
+		return nil, fmt.Errorf("plex.OpenIdentity: %w", err)
+	}
+	if stored.ClientIdentifier == "" || stored.KeyPEM == "" {
+		return nil, fmt.Errorf("plex.OpenIdentity: the identity in %s has no client identifier or no key", store.Location())
+	}
+	k, err := ParseDeviceKey([]byte(stored.KeyPEM))
+	if err != nil {
+		return nil, fmt.Errorf("plex.OpenIdentity: the device key in %s: %w", store.Location(), err)
+	}
+	return &Identity{ClientIdentifier: stored.ClientIdentifier, Key: k, Location: store.Location(), store: store}, nil
+}
+
+func newStoredIdentity() (StoredIdentity, error) {
+	k, err := NewDeviceKey()
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	b, err := k.MarshalPEM()
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	return StoredIdentity{ClientIdentifier: newUUID(), KeyPEM: sdk.Secret(b)}, nil
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// DefaultIdentityDir is where DirStore("") keeps the identity:
+// os.UserConfigDir()/authsdk/plex.
+func DefaultIdentityDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("plex.DefaultIdentityDir: %w", err)
+	}
+	return filepath.Join(dir, "authsdk", "plex"), nil
+}
+
+// MemoryStore keeps an identity in memory: for tests, and for programs
+// that get their identity elsewhere and hand it over once.
+func MemoryStore() IdentityStore { return &memoryStore{} }
+
+type memoryStore struct {
+	mu  sync.Mutex
+	id  *StoredIdentity
+	jwt *string // behind a pointer: fmt never reaches the token
+}
+
+func (m *memoryStore) LoadOrCreate(_ context.Context, create func() (StoredIdentity, error)) (StoredIdentity, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.id == nil {
+		id, err := create()
+		if err != nil {
+			return StoredIdentity{}, err
+		}
+		m.id = &id
+	}
+	return *m.id, nil
+}
+
+func (m *memoryStore) LoadJWT(context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.jwt == nil {
+		return "", nil
+	}
+	return *m.jwt, nil
+}
+
+func (m *memoryStore) StoreJWT(_ context.Context, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jwt = &token
+	return nil
+}
+
+func (m *memoryStore) Location() string { return "memory" }
+
+// DirStore keeps the identity in a directory ("" = DefaultIdentityDir):
+// device.pem holds the key (PKCS#8 PEM, usable as a --key-file) with the
+// client identifier in a PEM header, and plex-jwt the last Plex JWT. The
+// directory is made 0700 and the files 0600; every file is written to a
+// temporary file first, and device.pem is created with a hard link, which
+// fails if it exists, so two processes opening an empty directory end with
+// one identity. A symlink, a file of another owner or one that others may
+// read is refused with an error naming it; so is a damaged file, which is
+// never replaced (moving it away makes a new device).
+func DirStore(dir string) IdentityStore { return &dirStore{dir: dir} }
+
+type dirStore struct{ dir string }
+
+const (
+	keyFileName      = "device.pem"
+	jwtFileName      = "plex-jwt"
+	clientIDHeader   = "Client-Identifier"
+	privateKeyHeader = "PRIVATE KEY"
+)
+
+func (d *dirStore) path() (string, error) {
+	if d.dir != "" {
+		return d.dir, nil
+	}
+	return DefaultIdentityDir()
+}
+
+func (d *dirStore) Location() string {
+	p, err := d.path()
+	if err != nil {
+		return "the default identity directory (" + err.Error() + ")"
+	}
+	return p
+}
+
+func (d *dirStore) LoadOrCreate(_ context.Context, create func() (StoredIdentity, error)) (StoredIdentity, error) {
+	dir, err := d.path()
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	if err := ensurePrivateDir(dir); err != nil {
+		return StoredIdentity{}, err
+	}
+	file := filepath.Join(dir, keyFileName)
+	if id, err := readIdentity(file); !errors.Is(err, fs.ErrNotExist) {
+		return id, err
+	}
+	id, err := create()
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	block, _ := pem.Decode([]byte(id.KeyPEM))
+	if block == nil {
+		return StoredIdentity{}, errors.New("the new identity's key is not PEM")
+	}
+	block.Headers = map[string]string{clientIDHeader: id.ClientIdentifier}
+	tmp, err := writeTemp(dir, pem.EncodeToMemory(block))
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	defer os.Remove(tmp)
+	// A hard link is created only if the name is free: the first writer
+	// wins, and everyone reads what it wrote.
+	if err := os.Link(tmp, file); err != nil && !errors.Is(err, fs.ErrExist) {
+		return StoredIdentity{}, fmt.Errorf("create %s: %w", file, err)
+	}
+	return readIdentity(file)
+}
+
+// readIdentity reads device.pem: fs.ErrNotExist when absent.
+func readIdentity(file string) (StoredIdentity, error) {
+	b, err := readPrivateFile(file)
+	if err != nil {
+		return StoredIdentity{}, err
+	}
+	block, rest := pem.Decode(b)
+	damaged := func(what string) error {
+		return fmt.Errorf("%s is damaged (%s); it was left as it is. Restore it from a backup, or move it away to create a new identity — a new Plex device: tokens and keys bound to the old one stop working", file, what)
+	}
+	switch {
+	case block == nil:
+		return StoredIdentity{}, damaged("no PEM block")
+	case block.Type != privateKeyHeader:
+		return StoredIdentity{}, damaged("the PEM block is not a PRIVATE KEY")
+	case len(strings.TrimSpace(string(rest))) != 0:
+		return StoredIdentity{}, damaged("data after the key")
+	case block.Headers[clientIDHeader] == "":
+		return StoredIdentity{}, damaged("no " + clientIDHeader + " header")
+	}
+	id := block.Headers[clientIDHeader]
+	block.Headers = nil
+	key := pem.EncodeToMemory(block)
+	if _, err := ParseDeviceKey(key); err != nil {
+		return StoredIdentity{}, damaged(strings.TrimPrefix(err.Error(), "plex.ParseDeviceKey: "))
+	}
+	return StoredIdentity{ClientIdentifier: id, KeyPEM: sdk.Secret(key)}, nil
+}
+
+func (d *dirStore) LoadJWT(context.Context) (string, error) {
+	dir, err := d.path()
+	if err != nil {
+		return "", err
+	}
+	b, err := readPrivateFile(filepath.Join(dir, jwtFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(b)), err
+}
+
+func (d *dirStore) StoreJWT(_ context.Context, token string) error {
+	dir, err := d.path()
+	if err != nil {
+		return err
+	}
+	if err := ensurePrivateDir(dir); err != nil {
+		return err
+	}
+	tmp, err := writeTemp(dir, []byte(token+"\n"))
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, jwtFileName)); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("store the Plex JWT in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// ensurePrivateDir makes dir (and its parents) with mode 0700, or checks
+// that the existing one is a directory of ours that others cannot open.
+func ensurePrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create the identity directory %s: %w", dir, err)
+		}
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symlink: refusing to keep a device key behind one", dir)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%s has mode %#o: others may open it; make it 0700 (chmod 700 %s)", dir, fi.Mode().Perm(), dir)
+	case !ownedByMe(fi):
+		return fmt.Errorf("%s belongs to another user", dir)
+	}
+	return nil
+}
+
+// readPrivateFile reads a file that must be a regular file of ours, mode
+// 0600 or narrower, and not a symlink; it is never changed.
+func readPrivateFile(file string) ([]byte, error) {
+	fi, err := os.Lstat(file)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, fmt.Errorf("%s is a symlink: refused (replace it with the file itself)", file)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file", file)
+	case fi.Mode().Perm()&0o077 != 0:
+		return nil, fmt.Errorf("%s has mode %#o: others may read it; make it 0600 (chmod 600 %s)", file, fi.Mode().Perm(), file)
+	case !ownedByMe(fi):
+		return nil, fmt.Errorf("%s belongs to another user: refused", file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// writeTemp writes b to a new 0600 file in dir and returns its name.
+func writeTemp(dir string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".authsdk-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write in %s: %w", dir, err)
+	}
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}

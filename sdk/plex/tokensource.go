@@ -1,0 +1,440 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authsdk/authsdk/sdk"
+)
+
+// TokenSource supplies a Plex token (a plex.tv token or a Plex JWT) per
+// request. *JWTSource is one; StaticToken makes one from a fixed token.
+type TokenSource interface {
+	PlexToken(ctx context.Context) (string, error)
+}
+
+// TokenRefuser is a TokenSource that can be told a token was refused.
+// Transport calls TokenRefused after a 498, or a 401 from plex.tv, and then
+// asks for a token again: a source that drops the refused token (only if
+// it is still the one it holds) lets the request be replayed with a new
+// one. *JWTSource implements it.
+type TokenRefuser interface {
+	TokenSource
+	TokenRefused(token string)
+}
+
+// StaticToken is a TokenSource that always returns token. For "" its
+// PlexToken returns an error (so a Transport sends nothing).
+func StaticToken(token string) TokenSource { return staticToken{&token} }
+
+// staticToken keeps the token behind a pointer: fmt walks unexported
+// fields without calling their methods, so only an address may be there.
+type staticToken struct{ token *string }
+
+func (t staticToken) PlexToken(context.Context) (string, error) {
+	if *t.token == "" {
+		return "", errors.New("plex.StaticToken: empty token")
+	}
+	return *t.token, nil
+}
+
+// ErrSourceClosed is returned by a JWTSource's Token after Close.
+var ErrSourceClosed = errors.New("plex.JWTSource: the source is closed")
+
+// JWTSource hands out Plex JWTs for a long-running program: a cache that
+// refreshes ahead of expiry, rides out plex.tv outages and never makes a
+// caller wait while it holds a JWT that is good for a while. With L the held
+// JWT's lifetime (ExpiresAt − IssuedAt) and r the time it has left:
+//
+//   - fresh (r > min(24 h, L/2)): Token returns it; no request.
+//   - stale (min(1 min, L/10) < r ≤ min(24 h, L/2)): Token returns it at
+//     once and one background exchange replaces it (at most one in flight,
+//     detached from every caller's ctx).
+//   - due (none held, or r ≤ min(1 min, L/10)): callers wait for one shared
+//     exchange, each until its own ctx ends.
+//
+// A held JWT that has not expired is never withheld because an exchange
+// failed; an expired one is never returned. After a failed exchange the
+// next background one waits a backoff (1 s doubling to 5 min, reset by a
+// success).
+//
+// It speaks: every failed background exchange is logged at Warn through the
+// client's logger (never a secret), once at Error when the held JWT enters
+// its due window after failures, and Status reports the last refresh, the
+// last error, the next attempt and the held JWT's expiry. Close stops it.
+// Safe for concurrent use; use it through Transport or PlexToken.
+type JWTSource struct {
+	a  *Authentication
+	k  *DeviceKey
+	st *jwtState // shared, so a JWTSource copied by value works safely
+}
+
+type jwtState struct {
+	cur atomic.Pointer[JWT] // the held JWT, read without locking
+
+	life   context.Context // ends at Close
+	close  context.CancelFunc
+	closed atomic.Bool
+	wg     sync.WaitGroup // background exchanges
+	store  IdentityStore  // where refreshed JWTs are kept; nil = nowhere
+
+	mu          sync.Mutex
+	flight      *exchange // the exchange in progress, shared by every caller
+	gen         uint64    // bumped by SetToken: an older exchange's result is dropped
+	failures    int       // exchanges failed in a row
+	notBefore   time.Time // no background exchange before this (backoff)
+	lastRefresh time.Time
+	lastErr     error
+	warnedDue   bool // the Error-level "about to run out" was logged
+}
+
+type exchange struct {
+	done chan struct{}
+	jwt  *JWT
+	err  error
+}
+
+// Lifecycle bounds (README "Keep a service signed in").
+const (
+	staleBefore     = 24 * time.Hour  // at most this long before expiry a JWT turns stale
+	dueBefore       = time.Minute     // at most this long before expiry callers wait
+	backoffFirst    = time.Second     // wait after the first failed exchange
+	backoffMax      = 5 * time.Minute // longest wait between failed exchanges
+	exchangeTimeout = 2 * time.Minute // bounds an exchange that outlives its callers
+)
+
+// NewJWTSource returns a JWTSource that exchanges device JWTs signed by k
+// (registered already). Seed it with SetToken to start from a JWT you have.
+// On a client made WithIdentity whose key is k, the source starts from the
+// identity's stored JWT (no request while it is fresh) and stores every
+// JWT it gets (a failed write is logged at Warn, never a failed call).
+func (a *Authentication) NewJWTSource(k *DeviceKey) *JWTSource {
+	life, stop := context.WithCancel(context.Background())
+	s := &JWTSource{a: a, k: k, st: &jwtState{life: life, close: stop}}
+	if id := a.identity; id != nil && k != nil && id.Key != nil && id.Key.KeyID() == k.KeyID() && id.store != nil {
+		s.st.store = id.store
+		if tok, err := id.store.LoadJWT(life); err != nil {
+			s.log(slog.LevelWarn, "authsdk: the stored Plex JWT could not be read; exchanging anew", slog.String("error", err.Error()))
+		} else if tok != "" {
+			s.SetToken(&JWT{Token: sdk.Secret(tok)})
+		}
+	}
+	return s
+}
+
+type jwtPhase int
+
+const (
+	phaseFresh jwtPhase = iota
+	phaseStale
+	phaseDue    // held and valid, but callers wait for its replacement
+	phaseAbsent // none held, or expired
+)
+
+// window is the stale and due bounds of j: min(24 h, L/2), min(1 min, L/10).
+func window(j *JWT) (stale, due time.Duration) {
+	stale, due = staleBefore, dueBefore
+	if !j.IssuedAt.IsZero() && j.IssuedAt.Before(j.ExpiresAt) {
+		l := j.ExpiresAt.Sub(j.IssuedAt)
+		stale, due = min(stale, l/2), min(due, l/10)
+	}
+	return stale, due
+}
+
+func phase(j *JWT, now time.Time) jwtPhase {
+	if j == nil {
+		return phaseAbsent
+	}
+	r := j.ExpiresAt.Sub(now)
+	if r <= 0 {
+		return phaseAbsent
+	}
+	stale, due := window(j)
+	switch {
+	case r > stale:
+		return phaseFresh
+	case r > due:
+		return phaseStale
+	}
+	return phaseDue
+}
+
+// Token returns a Plex JWT under the rules of JWTSource: at once when it
+// holds one that is fresh or stale; otherwise after one exchange shared by
+// every caller. It fails only when it holds no unexpired JWT and the
+// exchange failed (that error is not kept: the next call tries again), or
+// after Close (ErrSourceClosed).
+func (s *JWTSource) Token(ctx context.Context) (*JWT, error) {
+	if s == nil || s.st == nil {
+		return nil, fmt.Errorf("%s: JWTSource not made by NewJWTSource", opExchange.Name)
+	}
+	if s.st.closed.Load() {
+		return nil, ErrSourceClosed
+	}
+	j := s.st.cur.Load()
+	if phase(j, time.Now()) == phaseFresh {
+		return j, nil
+	}
+	return s.refresh(ctx)
+}
+
+func (s *JWTSource) refresh(ctx context.Context) (*JWT, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%s: nil context", opExchange.Name)
+	}
+	if s.k == nil {
+		return nil, fmt.Errorf("%s: nil device key", opExchange.Name)
+	}
+	st := s.st
+	st.mu.Lock()
+	if st.closed.Load() {
+		st.mu.Unlock()
+		return nil, ErrSourceClosed
+	}
+	now := time.Now()
+	j := st.cur.Load()
+	ph := phase(j, now)
+	backingOff := now.Before(st.notBefore)
+	switch {
+	case ph == phaseFresh:
+		st.mu.Unlock()
+		return j, nil
+	case ph == phaseStale, ph == phaseDue && backingOff:
+		// Served at once; refreshed in the background unless an exchange
+		// runs already or the last one failed too recently.
+		if ph == phaseDue && st.failures > 0 && !st.warnedDue {
+			st.warnedDue = true
+			s.log(slog.LevelError, "authsdk: the Plex JWT is about to expire and refreshing it keeps failing",
+				slog.Duration("expires_in", j.ExpiresAt.Sub(now).Round(time.Second)),
+				slog.Int("failures", st.failures), slog.String("last_error", errText(st.lastErr)))
+		}
+		if st.flight == nil && !backingOff {
+			s.start(ctx)
+		}
+		st.mu.Unlock()
+		return j, nil
+	}
+	f := st.flight
+	if f == nil {
+		f = s.start(ctx)
+	}
+	st.mu.Unlock()
+	select {
+	case <-f.done:
+		if f.err == nil {
+			return f.jwt, nil
+		}
+		if held := st.cur.Load(); phase(held, time.Now()) != phaseAbsent {
+			return held, nil
+		}
+		return nil, f.err
+	case <-ctx.Done():
+		if held := st.cur.Load(); phase(held, time.Now()) != phaseAbsent {
+			return held, nil
+		}
+		return nil, fmt.Errorf("%s: %w", opExchange.Name, ctx.Err())
+	}
+}
+
+// start begins the one exchange in flight; st.mu is held. It is detached
+// from ctx's cancellation (keeping its values), so a caller that gives up
+// does not fail the exchange others wait on; Close cancels it.
+func (s *JWTSource) start(ctx context.Context) *exchange {
+	f := &exchange{done: make(chan struct{})}
+	s.st.flight = f
+	s.st.wg.Add(1)
+	go s.run(context.WithoutCancel(ctx), f, s.st.gen)
+	return f
+}
+
+func (s *JWTSource) run(ctx context.Context, f *exchange, gen uint64) {
+	st := s.st
+	defer st.wg.Done()
+	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
+	defer cancel()
+	stop := context.AfterFunc(st.life, cancel)
+	defer stop()
+	f.jwt, f.err = s.a.ExchangeDeviceJWT(ctx, s.k)
+	if f.err != nil && st.closed.Load() {
+		f.err = ErrSourceClosed
+	}
+	st.mu.Lock()
+	now := time.Now()
+	switch {
+	case f.err == nil && gen != st.gen:
+		// SetToken handed the source a JWT while this exchange ran: it wins.
+		f.jwt = st.cur.Load()
+		if f.jwt == nil {
+			f.err = errors.New("plex.JWTSource: the JWT given to SetToken has expired")
+		}
+	case f.err == nil:
+		st.cur.Store(f.jwt)
+		st.failures, st.notBefore, st.lastRefresh, st.lastErr, st.warnedDue = 0, time.Time{}, now, nil, false
+	case !st.closed.Load():
+		st.failures++
+		st.lastErr = f.err
+		wait := failureBackoff(st.failures)
+		st.notBefore = now.Add(wait)
+		attrs := []slog.Attr{slog.String("operation", opExchange.Name), slog.String("error", errText(f.err)),
+			slog.Int("failures", st.failures), slog.Time("next_attempt", st.notBefore)}
+		if held := st.cur.Load(); held != nil {
+			attrs = append(attrs, slog.Duration("held_jwt_expires_in", held.ExpiresAt.Sub(now).Round(time.Second)))
+		} else {
+			attrs = append(attrs, slog.String("held_jwt", "none"))
+		}
+		s.log(slog.LevelWarn, "authsdk: refreshing the Plex JWT failed", attrs...)
+	}
+	st.flight = nil
+	store := st.store != nil && f.err == nil && gen == st.gen
+	st.mu.Unlock()
+	close(f.done)
+	if store {
+		if err := st.store.StoreJWT(ctx, string(f.jwt.Token)); err != nil {
+			s.log(slog.LevelWarn, "authsdk: storing the Plex JWT failed; it is still served", slog.String("error", errText(err)))
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error() // the SDK's errors are scrubbed of secrets already
+}
+
+func (s *JWTSource) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	if s.a == nil || s.a.core == nil {
+		return
+	}
+	if l := s.a.core.Logger(); l != nil {
+		l.LogAttrs(context.Background(), level, msg, attrs...)
+	}
+}
+
+// failureBackoff is the wait after n failed exchanges in a row: 1 s, 2 s,
+// 4 s … at most 5 min.
+func failureBackoff(n int) time.Duration {
+	if n > 10 {
+		return backoffMax
+	}
+	return min(backoffFirst<<(n-1), backoffMax)
+}
+
+// PlexToken returns Token(ctx).Token: a JWTSource is a TokenSource.
+func (s *JWTSource) PlexToken(ctx context.Context) (string, error) {
+	j, err := s.Token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(j.Token), nil
+}
+
+// SetToken hands the source a Plex JWT obtained elsewhere (WaitForJWTPin, a
+// file); it is served and refreshed under the same rules, and wins over an
+// exchange already in flight. A zero ExpiresAt or IssuedAt is read from the
+// JWT's claims; a JWT whose expiry cannot be known, or that has expired, is
+// ignored (the next Token exchanges anew).
+func (s *JWTSource) SetToken(j *JWT) {
+	if s == nil || s.st == nil || j == nil || j.Token == "" {
+		return
+	}
+	cp := *j
+	if cp.ExpiresAt.IsZero() || cp.IssuedAt.IsZero() {
+		exp, iat, err := jwtClaims(string(cp.Token))
+		if cp.ExpiresAt.IsZero() {
+			if err != nil {
+				return
+			}
+			cp.ExpiresAt = exp
+		}
+		if cp.IssuedAt.IsZero() && err == nil && !iat.IsZero() {
+			cp.IssuedAt = iat
+		}
+	}
+	if !time.Now().Before(cp.ExpiresAt) {
+		return
+	}
+	s.st.mu.Lock()
+	s.st.gen++
+	s.st.cur.Store(&cp)
+	s.st.mu.Unlock()
+}
+
+// Invalidate drops j if it is still the held JWT (compared by Token), so the
+// next Token exchanges anew. Transport does this itself on a 498, or a 401
+// from plex.tv. A JWT a concurrent refresh already replaced is left alone.
+func (s *JWTSource) Invalidate(j *JWT) {
+	if j != nil {
+		s.TokenRefused(string(j.Token))
+	}
+}
+
+// TokenRefused drops token if it is still the held JWT: the TokenRefuser
+// side of JWTSource, which Transport calls.
+func (s *JWTSource) TokenRefused(token string) {
+	if s == nil || s.st == nil || token == "" {
+		return
+	}
+	for {
+		held := s.st.cur.Load()
+		if held == nil || string(held.Token) != token || s.st.cur.CompareAndSwap(held, nil) {
+			return
+		}
+	}
+}
+
+// JWTStatus is what a JWTSource can say about itself.
+type JWTStatus struct {
+	// ExpiresAt is when the held JWT expires; zero when none is held.
+	ExpiresAt time.Time
+	// LastRefresh is when an exchange last succeeded; zero if never.
+	LastRefresh time.Time
+	// LastError is the last exchange's error; nil after a success.
+	LastError error
+	// Failures counts the exchanges failed in a row.
+	Failures int
+	// NextAttempt is the earliest next background exchange after
+	// failures; zero when not backing off.
+	NextAttempt time.Time
+	// Closed reports whether Close was called.
+	Closed bool
+}
+
+// Status reports the held JWT's expiry and how refreshing it goes.
+func (s *JWTSource) Status() JWTStatus {
+	if s == nil || s.st == nil {
+		return JWTStatus{}
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := JWTStatus{LastRefresh: st.lastRefresh, LastError: st.lastErr, Failures: st.failures, Closed: st.closed.Load()}
+	if time.Now().Before(st.notBefore) {
+		out.NextAttempt = st.notBefore
+	}
+	if j := st.cur.Load(); j != nil {
+		out.ExpiresAt = j.ExpiresAt
+	}
+	return out
+}
+
+// Close stops the source: an exchange in flight is cancelled, every
+// background goroutine has ended when Close returns, and later calls to
+// Token return ErrSourceClosed. Closing twice is harmless.
+func (s *JWTSource) Close() error {
+	if s == nil || s.st == nil {
+		return nil
+	}
+	st := s.st
+	st.mu.Lock()
+	st.closed.Store(true)
+	st.mu.Unlock()
+	st.close()
+	st.wg.Wait()
+	return nil
+}
