@@ -269,6 +269,23 @@ func (s *Server) AssertNoViolations(t testing.TB) {
 	s.f.AssertNoViolations(t)
 }
 
+// RoundTrip answers req in memory, as the server would over the network,
+// whatever host req names (plex.tv, clients.plex.tv and the Plex Media
+// Server are told apart by path): a Server is an http.RoundTripper for
+// tests under testing/synctest, where a real socket would stop the fake
+// clock. Use it as a client's transport:
+//
+//	c, _ := plex.New(plex.WithPlexTVURL(srv.PlexTVURL()), plex.WithHTTPClient(&http.Client{Transport: srv}))
+func (s *Server) RoundTrip(req *http.Request) (*http.Response, error) { return s.f.RoundTrip(req) }
+
+// Hosts are the host names a plex.Transport must allow to give this
+// server a token (Transport.Hosts): the fake listens on loopback, which is
+// not plex.tv.
+func (s *Server) Hosts() []string {
+	u, _ := url.Parse(s.URL)
+	return []string{u.Hostname()}
+}
+
 // Requests lists the requests received so far, oldest first.
 func (s *Server) Requests() []Request { return requests(s.f) }
 
