@@ -95,6 +95,21 @@ func (e ZeroOrOne) Valid() bool {
 	}
 }
 
+// Defines values for LinkPinParamsXPlexProduct.
+const (
+	LinkPinParamsXPlexProductPlexSSO LinkPinParamsXPlexProduct = "Plex SSO"
+)
+
+// Valid indicates whether the value is a known member of the LinkPinParamsXPlexProduct enum.
+func (e LinkPinParamsXPlexProduct) Valid() bool {
+	switch e {
+	case LinkPinParamsXPlexProductPlexSSO:
+		return true
+	default:
+		return false
+	}
+}
+
 // Connection defines model for Connection.
 type Connection struct {
 	Address  *string `json:"address,omitempty"`
@@ -474,6 +489,12 @@ type ExchangeDeviceJWTParams struct {
 	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
 }
 
+// GetClaimTokenParams defines parameters for GetClaimToken.
+type GetClaimTokenParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+}
+
 // GetHomeUsersParams defines parameters for GetHomeUsers.
 type GetHomeUsersParams struct {
 	// XPlexClientIdentifier A stable, unique identifier of this installation.
@@ -503,6 +524,24 @@ type CreatePinParams struct {
 	// XPlexClientIdentifier A stable, unique identifier of this installation.
 	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
 }
+
+// LinkPinFormdataBody defines parameters for LinkPin.
+type LinkPinFormdataBody struct {
+	// Code The code the other device shows (plex.tv/link).
+	Code string `form:"code" json:"code"`
+}
+
+// LinkPinParams defines parameters for LinkPin.
+type LinkPinParams struct {
+	// XPlexClientIdentifier A stable, unique identifier of this installation.
+	XPlexClientIdentifier ClientIdentifier `json:"X-Plex-Client-Identifier"`
+
+	// XPlexProduct plex.tv expects "Plex SSO" here.
+	XPlexProduct LinkPinParamsXPlexProduct `json:"X-Plex-Product"`
+}
+
+// LinkPinParamsXPlexProduct defines parameters for LinkPin.
+type LinkPinParamsXPlexProduct string
 
 // GetPinParams defines parameters for GetPin.
 type GetPinParams struct {
@@ -552,6 +591,9 @@ type ExchangeDeviceJWTJSONRequestBody ExchangeDeviceJWTJSONBody
 
 // CreatePinJSONRequestBody defines body for CreatePin for application/json ContentType.
 type CreatePinJSONRequestBody = JWTPinRequest
+
+// LinkPinFormdataRequestBody defines body for LinkPin for application/x-www-form-urlencoded ContentType.
+type LinkPinFormdataRequestBody LinkPinFormdataBody
 
 // PostUsersSignInDataFormdataRequestBody defines body for PostUsersSignInData for application/x-www-form-urlencoded ContentType.
 type PostUsersSignInDataFormdataRequestBody = SignInForm
@@ -672,6 +714,13 @@ type ClientInterface interface {
 	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
 	ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetClaimToken A claim token for setting up a new Plex Media Server (Docker's PLEX_CLAIM).
+	//
+	// Not under /api/v2. The claim token lasts minutes; it is a secret.
+	//
+	// Corresponds with GET /claim/token.json (the `GetClaimToken` operationId).
+	GetClaimToken(ctx context.Context, params *GetClaimTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHomeUsers The profiles of the account's Plex Home.
 	//
 	// Corresponds with GET /home/users (the `GetHomeUsers` operationId).
@@ -720,6 +769,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /pins (the `CreatePin` operationId).
 	CreatePin(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkPinWithBody Approve a 4-character code shown on another device, for the token's account.
+	//
+	// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+	// token for the account when it next polls.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+	LinkPinWithBody(ctx context.Context, params *LinkPinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkPinWithFormdataBody Approve a 4-character code shown on another device, for the token's account.
+	//
+	// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+	// token for the account when it next polls.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+	LinkPinWithFormdataBody(ctx context.Context, params *LinkPinParams, body LinkPinFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPin Get a PIN; authToken is set once the user approved it.
 	//
@@ -874,6 +943,23 @@ func (c *Client) ExchangeDeviceJWT(ctx context.Context, params *ExchangeDeviceJW
 	return c.Client.Do(req)
 }
 
+// GetClaimToken A claim token for setting up a new Plex Media Server (Docker's PLEX_CLAIM).
+//
+// Not under /api/v2. The claim token lasts minutes; it is a secret.
+//
+// Corresponds with GET /claim/token.json (the `GetClaimToken` operationId).
+func (c *Client) GetClaimToken(ctx context.Context, params *GetClaimTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClaimTokenRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHomeUsers The profiles of the account's Plex Home.
 //
 // Corresponds with GET /home/users (the `GetHomeUsers` operationId).
@@ -973,6 +1059,46 @@ func (c *Client) CreatePinWithBody(ctx context.Context, params *CreatePinParams,
 // Corresponds with POST /pins (the `CreatePin` operationId).
 func (c *Client) CreatePin(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePinRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkPinWithBody Approve a 4-character code shown on another device, for the token's account.
+//
+// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+// token for the account when it next polls.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+func (c *Client) LinkPinWithBody(ctx context.Context, params *LinkPinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkPinRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkPinWithFormdataBody Approve a 4-character code shown on another device, for the token's account.
+//
+// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+// token for the account when it next polls.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+func (c *Client) LinkPinWithFormdataBody(ctx context.Context, params *LinkPinParams, body LinkPinFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkPinRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1286,6 +1412,46 @@ func NewExchangeDeviceJWTRequestWithBody(server string, params *ExchangeDeviceJW
 	return req, nil
 }
 
+// NewGetClaimTokenRequest constructs an http.Request for the GetClaimToken method
+func NewGetClaimTokenRequest(server string, params *GetClaimTokenParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/claim/token.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewGetHomeUsersRequest constructs an http.Request for the GetHomeUsers method
 func NewGetHomeUsersRequest(server string, params *GetHomeUsersParams) (*http.Request, error) {
 	var err error
@@ -1541,6 +1707,68 @@ func NewCreatePinRequestWithBody(server string, params *CreatePinParams, content
 		}
 
 		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewLinkPinRequestWithFormdataBody calls the generic LinkPin builder with application/x-www-form-urlencoded body
+func NewLinkPinRequestWithFormdataBody(server string, params *LinkPinParams, body LinkPinFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewLinkPinRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewLinkPinRequestWithBody constructs an http.Request for the LinkPin method, with any body, and a specified content type
+func NewLinkPinRequestWithBody(server string, params *LinkPinParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/pins/link")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Client-Identifier", params.XPlexClientIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Client-Identifier", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Plex-Product", params.XPlexProduct, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Plex-Product", headerParam1)
 
 	}
 
@@ -2017,6 +2245,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /auth/token (the `ExchangeDeviceJWT` operationId).
 	ExchangeDeviceJWTWithResponse(ctx context.Context, params *ExchangeDeviceJWTParams, body ExchangeDeviceJWTJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeDeviceJWTResponse, error)
 
+	// GetClaimTokenWithResponse A claim token for setting up a new Plex Media Server (Docker's PLEX_CLAIM).
+	//
+	// Not under /api/v2. The claim token lasts minutes; it is a secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /claim/token.json (the `GetClaimToken` operationId).
+	GetClaimTokenWithResponse(ctx context.Context, params *GetClaimTokenParams, reqEditors ...RequestEditorFn) (*GetClaimTokenResponse, error)
+
 	// GetHomeUsersWithResponse The profiles of the account's Plex Home.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2073,6 +2310,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /pins (the `CreatePin` operationId).
 	CreatePinWithResponse(ctx context.Context, params *CreatePinParams, body CreatePinJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePinResponse, error)
+
+	// LinkPinWithBodyWithResponse Approve a 4-character code shown on another device, for the token's account.
+	//
+	// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+	// token for the account when it next polls.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+	LinkPinWithBodyWithResponse(ctx context.Context, params *LinkPinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkPinResponse, error)
+
+	// LinkPinWithFormdataBodyWithResponse Approve a 4-character code shown on another device, for the token's account.
+	//
+	// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+	// token for the account when it next polls.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+	LinkPinWithFormdataBodyWithResponse(ctx context.Context, params *LinkPinParams, body LinkPinFormdataRequestBody, reqEditors ...RequestEditorFn) (*LinkPinResponse, error)
 
 	// GetPinWithResponse Get a PIN; authToken is set once the user approved it.
 	//
@@ -2323,6 +2580,8 @@ type ExchangeDeviceJWTResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Errors
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Errors
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2348,6 +2607,11 @@ func (r ExchangeDeviceJWTResponse) GetJSON201() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r ExchangeDeviceJWTResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExchangeDeviceJWTResponse) GetJSON401() *Errors {
+	return r.JSON401
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -2388,6 +2652,81 @@ func (r ExchangeDeviceJWTResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExchangeDeviceJWTResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetClaimTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Token Example: claim-xxxxxxxxxxxxxxxxxxxx
+		Token string `json:"token"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON498 the response for an HTTP 498 `application/json` response
+	JSON498 *ExpiredJWT
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClaimTokenResponse) GetJSON200() *struct {
+	// Token Example: claim-xxxxxxxxxxxxxxxxxxxx
+	Token string `json:"token"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetClaimTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetClaimTokenResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetClaimTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON498 returns the response for an HTTP 498 `application/json` response
+func (r GetClaimTokenResponse) GetJSON498() *ExpiredJWT {
+	return r.JSON498
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClaimTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClaimTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClaimTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClaimTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2709,6 +3048,75 @@ func (r CreatePinResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreatePinResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LinkPinResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Errors
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidToken
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON498 the response for an HTTP 498 `application/json` response
+	JSON498 *ExpiredJWT
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LinkPinResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LinkPinResponse) GetJSON404() *Errors {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r LinkPinResponse) GetJSON422() *InvalidToken {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r LinkPinResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON498 returns the response for an HTTP 498 `application/json` response
+func (r LinkPinResponse) GetJSON498() *ExpiredJWT {
+	return r.JSON498
+}
+
+// GetBody returns the raw response body bytes
+func (r LinkPinResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LinkPinResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LinkPinResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LinkPinResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3210,6 +3618,21 @@ func (c *ClientWithResponses) ExchangeDeviceJWTWithResponse(ctx context.Context,
 	return ParseExchangeDeviceJWTResponse(rsp)
 }
 
+// GetClaimTokenWithResponse A claim token for setting up a new Plex Media Server (Docker's PLEX_CLAIM).
+//
+// Not under /api/v2. The claim token lasts minutes; it is a secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /claim/token.json (the `GetClaimToken` operationId).
+func (c *ClientWithResponses) GetClaimTokenWithResponse(ctx context.Context, params *GetClaimTokenParams, reqEditors ...RequestEditorFn) (*GetClaimTokenResponse, error) {
+	rsp, err := c.GetClaimToken(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClaimTokenResponse(rsp)
+}
+
 // GetHomeUsersWithResponse The profiles of the account's Plex Home.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3301,6 +3724,38 @@ func (c *ClientWithResponses) CreatePinWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseCreatePinResponse(rsp)
+}
+
+// LinkPinWithBodyWithResponse Approve a 4-character code shown on another device, for the token's account.
+//
+// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+// token for the account when it next polls.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+func (c *ClientWithResponses) LinkPinWithBodyWithResponse(ctx context.Context, params *LinkPinParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkPinResponse, error) {
+	rsp, err := c.LinkPinWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkPinResponse(rsp)
+}
+
+// LinkPinWithFormdataBodyWithResponse Approve a 4-character code shown on another device, for the token's account.
+//
+// python-plexapi MyPlexAccount.link. The device that created the PIN gets a
+// token for the account when it next polls.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /pins/link (the `LinkPin` operationId).
+func (c *ClientWithResponses) LinkPinWithFormdataBodyWithResponse(ctx context.Context, params *LinkPinParams, body LinkPinFormdataRequestBody, reqEditors ...RequestEditorFn) (*LinkPinResponse, error) {
+	rsp, err := c.LinkPinWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkPinResponse(rsp)
 }
 
 // GetPinWithResponse Get a PIN; authToken is set once the user approved it.
@@ -3585,6 +4040,13 @@ func ParseExchangeDeviceJWTResponse(rsp *http.Response) (*ExchangeDeviceJWTRespo
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Errors
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3601,6 +4063,63 @@ func ParseExchangeDeviceJWTResponse(rsp *http.Response) (*ExchangeDeviceJWTRespo
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
 		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON498 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetClaimTokenResponse parses an HTTP response from a GetClaimTokenWithResponse call
+func ParseGetClaimTokenResponse(rsp *http.Response) (*GetClaimTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClaimTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Token Example: claim-xxxxxxxxxxxxxxxxxxxx
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
+		var dest ExpiredJWT
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3855,6 +4374,66 @@ func ParseCreatePinResponse(rsp *http.Response) (*CreatePinResponse, error) {
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLinkPinResponse parses an HTTP response from a LinkPinWithResponse call
+func ParseLinkPinResponse(rsp *http.Response) (*LinkPinResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LinkPinResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Errors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 498:
+		var dest ExpiredJWT
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON498 = &dest
 
 	}
 

@@ -77,6 +77,14 @@ type Core struct {
 type Operation struct {
 	Name       string // "ziggeo.AuthTokens.Get"
 	Idempotent bool
+	// ID is the spec's operationId ("getAuthToken"); "" for a step that is
+	// not one operation of the spec (Connect, a wait).
+	ID string
+	// SendsToken: the call carries the user's token, so a 401 means the
+	// token is no good.
+	SendsToken bool
+	// Server is the server the operation goes to ("plex.tv", …).
+	Server string
 }
 
 // HTTPDoer is what the generated clients send through (their HttpRequestDoer).

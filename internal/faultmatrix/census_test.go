@@ -161,6 +161,8 @@ func TestSecretsCensus(t *testing.T) {
 			"plex.Ping":               func() error { return a.Ping(ctx, cUserToken) },
 			"plex.SignOut":            func() error { return a.SignOut(ctx, cUserToken) },
 			"plex.GetHomeUsers":       func() error { _, err := a.GetHomeUsers(ctx, cUserToken); return err },
+			"plex.LinkPin":            func() error { return a.LinkPin(ctx, cUserToken, "AB12") },
+			"plex.GetClaimToken":      func() error { _, err := a.GetClaimToken(ctx, cUserToken); return err },
 			"plex.SwitchHomeUser":     func() error { _, err := a.SwitchHomeUser(ctx, cUserToken, "abcdef0123456789", cPin); return err },
 			"plex.CreateJWTPin":       func() error { _, err := a.CreateJWTPin(ctx, key, true); return err },
 			"plex.WaitForPin": func() error {
@@ -260,11 +262,24 @@ func TestResultsRedactTokensEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	claim, err := a.GetClaimToken(ctx, plextest.UserToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switched, err := a.SwitchHomeUser(ctx, plextest.UserToken, plextest.HomeKidsUUID, plextest.HomeKidsPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := a.Connect(ctx, ps.LoopbackResources()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		v      any
 		secret string
 	}{{acct, string(acct.AuthToken)}, {*acct, string(acct.AuthToken)}, {tt, string(tt.Token)}, {src, string(src.Device.AccessToken)},
-		{rs[0], string(rs[0].AccessToken)}, {&rs[1], string(rs[1].AccessToken)}, {pin, string(pin.AuthToken)}, {*pin, string(pin.AuthToken)}, {jwt, string(jwt.Token)}, {*jwt, string(jwt.Token)}} {
+		{rs[0], string(rs[0].AccessToken)}, {&rs[1], string(rs[1].AccessToken)}, {pin, string(pin.AuthToken)}, {*pin, string(pin.AuthToken)}, {jwt, string(jwt.Token)}, {*jwt, string(jwt.Token)},
+		{claim, string(claim.Token)}, {*claim, string(claim.Token)}, {switched, string(switched.AuthToken)}, {sc, string(sc.AccessToken)}, {*sc, string(sc.AccessToken)}} {
 		if c.secret == "" {
 			t.Fatalf("%T carries no token", c.v)
 		}

@@ -51,12 +51,6 @@ type authState struct {
 	identity             *Identity
 }
 
-var (
-	opTransient = core.Operation{Name: "plex.Authentication.GetTransientToken", Idempotent: true}
-	opSources   = core.Operation{Name: "plex.Authentication.GetSourceConnectionInformation", Idempotent: true}
-	opUser      = core.Operation{Name: "plex.Authentication.GetUserDetails", Idempotent: true}
-	opSignIn    = core.Operation{Name: "plex.Authentication.PostUsersSignInData", Idempotent: true}
-)
 
 // GetTransientToken asks the Plex Media Server for a short-lived token.
 func (a *Authentication) GetTransientToken(ctx context.Context, t TransientTokenType, s Scope, opts ...sdk.CallOption) (*TransientToken, error) {

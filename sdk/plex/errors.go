@@ -20,6 +20,7 @@ const (
 	CodeVerificationCodeRequired = 1029 // a two-factor code is needed (with 401)
 	CodeSignInLocked             = 1031 // sign-in lockout after repeated failures (with 401); lasts hours
 	CodePinRequired              = 1041 // a Home profile's PIN is missing or wrong (with 403)
+	CodeDeviceMismatch           = 1097 // a device JWT's iss is not the device the key is bound to
 )
 
 // Sentinels for errors.Is. The error itself stays an *sdk.APIError (or a
@@ -55,6 +56,13 @@ var (
 	// profile's PIN is missing or wrong. Ask the user for it; never retry
 	// the same PIN.
 	ErrPinRequired = errors.New("plex: the profile's PIN is missing or wrong")
+	// ErrDeviceMismatch matches code 1097: the device key is bound to
+	// another device, or the client identifier signing with it is not the
+	// one it was registered for (as reported in 2026: POST /auth/jwk binds
+	// the key to the device owning the token used). Never ErrInvalidToken:
+	// sign with the client identifier the key was registered under, or
+	// register a new key (JWT sign-in by PIN binds it to this device).
+	ErrDeviceMismatch = errors.New("plex: the device key is bound to another device, or the client identifier does not match it")
 )
 
 // ErrorDetail is one entry of a Plex error body's errors[]. Message is
@@ -146,13 +154,6 @@ func ParseErrorBody(contentType string, body []byte) (details []ErrorDetail, ok 
 	return v.Errors, true
 }
 
-// tokenOperations send a user's token: a 401 there means the token is bad.
-var tokenOperations = map[string]bool{
-	opTransient.Name: true, opSources.Name: true, opUser.Name: true,
-	opResources.Name: true, opRegisterKey.Name: true, opPing.Name: true,
-	opSignOut.Name: true, opHomeUsers.Name: true, opSwitchHome.Name: true,
-}
-
 // statusInvalidJWT is plex.tv's answer to an expired Plex JWT.
 const statusInvalidJWT = 498
 
@@ -165,13 +166,15 @@ func mapError(e *sdk.APIError) error {
 	switch {
 	case HasCode(details, CodeSignInLocked):
 		match = append(match, ErrSignInLocked)
+	case HasCode(details, CodeDeviceMismatch):
+		match = append(match, ErrDeviceMismatch)
 	case e.StatusCode == http.StatusUnauthorized && HasCode(details, CodeVerificationCodeRequired):
 		match = append(match, ErrVerificationCodeRequired)
 	case e.StatusCode == http.StatusForbidden && HasCode(details, CodePinRequired):
 		match = append(match, ErrPinRequired)
 	case e.StatusCode == http.StatusTooManyRequests:
 		match = append(match, ErrThrottled)
-	case e.StatusCode == http.StatusUnauthorized && tokenOperations[e.Operation] &&
+	case e.StatusCode == http.StatusUnauthorized && sendsToken[e.Operation] &&
 		(!hasDetails || HasCode(details, CodeBadCredentials)):
 		match = append(match, ErrInvalidToken)
 	case e.StatusCode == statusInvalidJWT:
@@ -183,16 +186,32 @@ func mapError(e *sdk.APIError) error {
 	case e.StatusCode == http.StatusNotFound && HasCode(details, CodePinExpired):
 		match = append(match, ErrPinExpired)
 	}
+	var typed error
 	switch {
 	case e.StatusCode == http.StatusBadRequest && hasDetails:
-		return &BadRequestError{Errors: details, APIError: e, match: match}
+		typed = &BadRequestError{Errors: details, APIError: e, match: match}
 	case e.StatusCode == http.StatusUnauthorized && hasDetails:
-		return &UnauthorizedError{Errors: details, APIError: e, match: match}
+		typed = &UnauthorizedError{Errors: details, APIError: e, match: match}
 	case len(match) > 0:
-		return &statusError{APIError: e, match: match}
+		typed = &statusError{APIError: e, match: match}
+	default:
+		return e
 	}
-	return e
+	if contains(match, ErrDeviceMismatch) {
+		return &hintError{typed, "the device key is bound to another device, or the client identifier does not match the one it was registered under"}
+	}
+	return typed
 }
+
+// hintError adds what to do to an error's text; errors.Is and errors.As see
+// the error it wraps.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.err }
 
 // mentions reports whether the answer's message or body says phrase (any
 // case, any body format: plex.tv answers XML to some clients).

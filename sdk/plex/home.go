@@ -11,12 +11,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-var (
-	opHomeUsers = core.Operation{Name: "plex.Authentication.GetHomeUsers", Idempotent: true}
-	// Each try with a PIN counts against the profile: retried only when
-	// nothing was processed (no connection, or 429), never on a wrong PIN.
-	opSwitchHome = core.Operation{Name: "plex.Authentication.SwitchHomeUser", Idempotent: false}
-)
 
 // HomeUser is a profile of a Plex Home: the admin, other adults, managed
 // (kids') profiles. Strings plex.tv sends as null are "".

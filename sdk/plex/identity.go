@@ -285,7 +285,8 @@ func (d *dirStore) StoreJWT(_ context.Context, token string) error {
 }
 
 // ensurePrivateDir makes dir (and its parents) with mode 0700, or checks
-// that the existing one is a directory of ours that others cannot open.
+// that the existing one is a directory of ours, narrowing a wider mode to
+// 0700 (a fresh mkdir is 0755; making ours more private is always safe).
 func ensurePrivateDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -302,10 +303,12 @@ func ensurePrivateDir(dir string) error {
 		return fmt.Errorf("%s is a symlink: refusing to keep a device key behind one", dir)
 	case !fi.IsDir():
 		return fmt.Errorf("%s is not a directory", dir)
-	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%s has mode %#o: others may open it; make it 0700 (chmod 700 %s)", dir, fi.Mode().Perm(), dir)
 	case !ownedByMe(fi):
 		return fmt.Errorf("%s belongs to another user", dir)
+	case fi.Mode().Perm()&0o077 != 0:
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("%s has mode %#o and cannot be made 0700: %w", dir, fi.Mode().Perm(), err)
+		}
 	}
 	return nil
 }

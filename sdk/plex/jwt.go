@@ -20,12 +20,6 @@ import (
 // (crypto/ed25519): the device JWT is one fixed header, a flat claim set
 // and an Ed25519 signature, too little to justify a JWT dependency.
 
-var (
-	opRegisterKey = core.Operation{Name: "plex.Authentication.RegisterDeviceKey", Idempotent: true}
-	opNonce       = core.Operation{Name: "plex.Authentication.ExchangeDeviceJWT (nonce)", Idempotent: true}
-	// Each attempt carries a fresh nonce (CallInfo.Refresh), so a retry is safe.
-	opExchange = core.Operation{Name: "plex.Authentication.ExchangeDeviceJWT", Idempotent: true}
-)
 
 // DeviceJWTScope is the scope claim of the device JWTs ExchangeDeviceJWT signs.
 const DeviceJWTScope = "username,email,friendly_name"

@@ -12,11 +12,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-var (
-	opCreateJWTPin = core.Operation{Name: "plex.Authentication.CreateJWTPin", Idempotent: false}
-	opGetJWTPin    = core.Operation{Name: "plex.Authentication.WaitForJWTPin (poll)", Idempotent: true}
-	opWaitJWTPin   = core.Operation{Name: "plex.Authentication.WaitForJWTPin"}
-)
 
 // deviceJWTRenewBefore: a device JWT with less life left than this is not
 // sent again; a new nonce and signature replace it. (A variable for tests.)

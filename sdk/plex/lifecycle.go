@@ -9,11 +9,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-var (
-	opPing = core.Operation{Name: "plex.Authentication.Ping", Idempotent: true}
-	// Revoking is done once sent; a retry could only report a 401 for it.
-	opSignOut = core.Operation{Name: "plex.Authentication.SignOut", Idempotent: false}
-)
 
 // Ping tells plex.tv the token is in use (GET https://plex.tv/api/v2/ping):
 // tokens unused for weeks stop working. A refused token matches

@@ -14,11 +14,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-var (
-	opCreatePin = core.Operation{Name: "plex.Authentication.CreatePin", Idempotent: false}
-	opGetPin    = core.Operation{Name: "plex.Authentication.GetPin", Idempotent: true}
-	opWaitPin   = core.Operation{Name: "plex.Authentication.WaitForPin"}
-)
 
 // AuthAppURL is the consent page a user approves a strong PIN on.
 const AuthAppURL = "https://app.plex.tv/auth"

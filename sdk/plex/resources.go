@@ -9,7 +9,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-var opResources = core.Operation{Name: "plex.Authentication.GetServerResources", Idempotent: true}
 
 var (
 	one             = plexapi.ZeroOrOneN1

@@ -26,12 +26,6 @@ type authTokens struct {
 	authorization []string // "Basic …"; nil for a generator-only client
 }
 
-var (
-	opGet    = core.Operation{Name: "ziggeo.AuthTokens.Get", Idempotent: true}
-	opCreate = core.Operation{Name: "ziggeo.AuthTokens.Create", Idempotent: false}
-	opUpdate = core.Operation{Name: "ziggeo.AuthTokens.Update", Idempotent: true}
-	opDelete = core.Operation{Name: "ziggeo.AuthTokens.Delete", Idempotent: true}
-)
 
 // Get returns the auth token identified by its token or key.
 func (a *AuthTokens) Get(ctx context.Context, tokenOrKey string, opts ...sdk.CallOption) (*AuthToken, error) {

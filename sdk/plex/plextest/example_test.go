@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -162,18 +161,17 @@ func Example_readmeService() {
 	defer srv.Close()
 	ctx := context.Background()
 	key, _ := plex.NewDeviceKey()
-	setup, _ := srv.Client()
+	setup, _ := srv.Client(plex.WithClientIdentifier("my-app-install-id")) // the key is bound to this device
 	_ = setup.Authentication.RegisterDeviceKey(ctx, plextest.UserToken, key)
-	tv, _ := url.Parse(srv.URL) // stands in for plex.tv
-	tvHost := tv.Hostname()
 
 	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientsURL(srv.ClientsURL()))
 	if err != nil {
 		log.Fatal(err)
 	}
 	src := c.Authentication.NewJWTSource(key)
+	defer src.Close()                                           // stops its background refresh
 	hc := &http.Client{Transport: &plex.Transport{Source: src}} // the token goes to plex.tv, *.plex.tv, *.plex.direct only
-	hc.Transport.(*plex.Transport).Hosts = []string{tvHost}     // here the fake stands in for plex.tv
+	hc.Transport.(*plex.Transport).Hosts = srv.Hosts()          // here the fake stands in for plex.tv
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.PlexTVURL()+"/user", nil)
 	if err != nil {
 		log.Fatal(err)

@@ -64,6 +64,7 @@ const (
 	Source           = "server://client-identifier"
 	PlexTVPath       = "/api/v2"         // where plex.tv is mounted on the fake
 	ClientsPath      = "/clients/api/v2" // where clients.plex.tv is mounted
+	ClaimPath        = "/api"            // plex.tv's /api, where the claim token is
 )
 
 // Defaults the fake starts with.
@@ -161,6 +162,7 @@ type Server struct {
 	resources   map[string][]byte // JSON array by account token
 	keys        map[string]ed25519.PublicKey
 	keyOwner    map[string]string    // kid → account token that registered it
+	keyClient   map[string]string    // kid → client identifier it is bound to
 	nonces      map[string]time.Time // unused nonces and when they expire
 	usedNonces  map[string]bool
 	jwts        map[string]string // issued Plex JWT → account token
@@ -187,7 +189,7 @@ func NewServer() *Server {
 		},
 		pins: map[int64]*pin{}, nextPin: 1000, pinLifetime: DefaultPinLifetime,
 		resources: map[string][]byte{UserToken: resourcesFixture},
-		keys:      map[string]ed25519.PublicKey{}, keyOwner: map[string]string{},
+		keys:      map[string]ed25519.PublicKey{}, keyOwner: map[string]string{}, keyClient: map[string]string{},
 		nonces: map[string]time.Time{}, usedNonces: map[string]bool{},
 		jwts: map[string]string{}, jwtLifetime: DefaultJWTLifetime, signer: signer,
 		revoked: map[string]bool{}, homes: map[string][]HomeProfile{}, deviceJWTs: map[string]time.Time{},
@@ -210,6 +212,8 @@ func NewServer() *Server {
 	f.Handle(http.MethodPost, ClientsPath, "/pins", s.checked(s.throttled(s.createPin)))
 	f.Handle(http.MethodGet, ClientsPath, "/pins/{id}", s.checked(s.throttled(s.getPin)))
 	f.Handle(http.MethodGet, PlexTVPath, "/ping", s.checked(s.throttled(s.ping)))
+	f.Handle(http.MethodPut, PlexTVPath, "/pins/link", s.checked(s.throttled(s.linkPin)))
+	f.Handle(http.MethodGet, ClaimPath, "/claim/token.json", s.checked(s.throttled(s.claimToken)))
 	f.Handle(http.MethodDelete, PlexTVPath, "/users/signout", s.checked(s.throttled(s.signOut)))
 	f.Handle(http.MethodGet, PlexTVPath, "/home/users", s.checked(s.throttled(s.homeUsers)))
 	f.Handle(http.MethodPost, PlexTVPath, "/home/users/{uuid}/switch", s.checked(s.throttled(s.switchHome)))
@@ -342,7 +346,7 @@ func (s *Server) ApprovePin(code, token string) error {
 				// Approving a JWT PIN registers its key with the account.
 				kid := thumbprint(p.jwk.X)
 				pub, _ := base64.RawURLEncoding.DecodeString(p.jwk.X)
-				s.keys[kid], s.keyOwner[kid] = ed25519.PublicKey(pub), token
+				s.keys[kid], s.keyOwner[kid], s.keyClient[kid] = ed25519.PublicKey(pub), token, p.clientID
 			}
 			return nil
 		}
@@ -396,6 +400,7 @@ func (s *Server) LoopbackResources() []plex.Resource {
 	here := plex.Connection{Protocol: "http", Address: u.Hostname(), Port: port, URI: s.URL}
 	rs[0].AccessToken = AccessToken
 	rs[0].HTTPSRequired = false
+	rs[0].PublicAddressMatches = true // the caller is on its network: its local connection comes first
 	local := here
 	local.Local = true
 	rs[0].Connections = []plex.Connection{local}
@@ -774,7 +779,7 @@ func (s *Server) registerKey(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	_, taken := s.keys[kid]
 	if !taken {
-		s.keys[kid], s.keyOwner[kid] = ed25519.PublicKey(pub), tok
+		s.keys[kid], s.keyOwner[kid], s.keyClient[kid] = ed25519.PublicKey(pub), tok, r.Header.Get("X-Plex-Client-Identifier")
 	}
 	s.mu.Unlock()
 	if taken {
@@ -824,7 +829,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	pub, owner := s.keys[header.Kid], s.keyOwner[header.Kid]
+	pub, owner, boundTo := s.keys[header.Kid], s.keyOwner[header.Kid], s.keyClient[header.Kid]
 	s.mu.Unlock()
 	if pub == nil {
 		writeErr(w, http.StatusUnprocessableEntity, 1000, "Unknown key") // a test may exchange before registering
@@ -833,6 +838,12 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
 		refuse(http.StatusUnprocessableEntity, "signature verification failed")
+		return
+	}
+	if boundTo != "" && claims.Iss != boundTo {
+		// plex.tv's answer to a key used under another client identifier
+		// (plex-auth-flows.md §7): not a client bug the fake flags, an answer.
+		writeErr(w, http.StatusUnauthorized, plex.CodeDeviceMismatch, "The device JWT does not match the device the key is registered to")
 		return
 	}
 	now := time.Now().Unix()
@@ -986,6 +997,34 @@ func (s *Server) IsSignedOut(token string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.revoked[token]
+}
+
+// linkPin approves the pending PIN with the code for the token's account,
+// as plex.tv/link does.
+func (s *Server) linkPin(w http.ResponseWriter, r *http.Request) {
+	_, tok, ok := s.accountFor(r.Header.Get("X-Plex-Token"))
+	if !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	if r.Header.Get("X-Plex-Product") != "Plex SSO" {
+		s.f.Violate("PUT /pins/link: X-Plex-Product %q, want \"Plex SSO\"", r.Header.Get("X-Plex-Product"))
+	}
+	code := r.PostFormValue("code")
+	if err := s.ApprovePin(code, tok); err != nil {
+		writeErr(w, http.StatusNotFound, plex.CodePinExpired, "Code not found or expired")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// claimToken answers a new claim token for the token's account.
+func (s *Server) claimToken(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := s.accountFor(r.Header.Get("X-Plex-Token")); !ok {
+		writeErr(w, http.StatusUnauthorized, 1001, "User could not be authenticated")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": "claim-" + randomHex(10)})
 }
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) {

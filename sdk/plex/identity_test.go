@@ -1,0 +1,162 @@
+package plex_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/authsdk/authsdk/sdk/plex"
+)
+
+// identityChild, when set, makes the test binary a second process that
+// opens the identity in that directory and prints it (see
+// TestIdentityOneForConcurrentOpeners).
+const identityChild = "AUTHSDK_TEST_IDENTITY_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(identityChild); dir != "" {
+		syscall.Umask(0) // the modes must not depend on the umask
+		id, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(id.ClientIdentifier, id.Key.KeyID())
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// 16 goroutines and 2 processes opening one empty directory at once end
+// with one identity, in a 0700 directory and a 0600 file (under umask 000).
+func TestIdentityOneForConcurrentOpeners(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "deep", "plex")
+	var wg sync.WaitGroup
+	seen := make(chan string, 18)
+	for range 2 {
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), identityChild+"="+dir)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Errorf("child: %v %s", err, out)
+				return
+			}
+			seen <- strings.TrimSpace(string(out))
+		})
+	}
+	for range 16 {
+		wg.Go(func() {
+			id, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			seen <- id.ClientIdentifier + " " + id.Key.KeyID()
+		})
+	}
+	wg.Wait()
+	close(seen)
+	var first string
+	for s := range seen {
+		if first == "" {
+			first = s
+		}
+		if s != first {
+			t.Fatalf("two identities: %q and %q", first, s)
+		}
+	}
+	if len(strings.Fields(first)) != 2 || len(strings.Fields(first)[0]) != 36 {
+		t.Fatalf("identity %q: want a UUID client identifier and a key id", first)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "device.pem"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v (%v)", path, fi.Mode().Perm(), want, err)
+		}
+	}
+	// The key file is a --key-file too: ParseDeviceKey reads it.
+	b, _ := os.ReadFile(filepath.Join(dir, "device.pem"))
+	if _, err := plex.ParseDeviceKey(b); err != nil {
+		t.Errorf("device.pem is not a usable key file: %v", err)
+	}
+}
+
+// A symlinked, too-open or damaged file is an error naming it and saying
+// how to recover; the file is left as it was (a new identity would be a new
+// device, and the tokens bound to the old one would stop working).
+func TestIdentityRefusesUnsafeOrDamagedFiles(t *testing.T) {
+	good := t.TempDir()
+	if _, err := plex.OpenIdentity(context.Background(), plex.DirStore(good)); err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, _ := os.ReadFile(filepath.Join(good, "device.pem"))
+	cases := map[string]func(dir, file string){
+		"symlink": func(dir, file string) {
+			_ = os.WriteFile(filepath.Join(dir, "real.pem"), pemBytes, 0o600)
+			_ = os.Symlink(filepath.Join(dir, "real.pem"), file)
+		},
+		"mode 0644": func(_, file string) { _ = os.WriteFile(file, pemBytes, 0o644); _ = os.Chmod(file, 0o644) },
+		"truncated": func(_, file string) { _ = os.WriteFile(file, pemBytes[:len(pemBytes)/2], 0o600) },
+		"not a key": func(_, file string) { _ = os.WriteFile(file, []byte("hello\n"), 0o600) },
+	}
+	for name, damage := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "device.pem")
+			damage(dir, file)
+			before, _ := os.Lstat(file)
+			content, _ := os.ReadFile(file)
+			_, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+			if err == nil || !strings.Contains(err.Error(), file) {
+				t.Fatalf("want an error naming %s, got %v", file, err)
+			}
+			after, _ := os.Lstat(file)
+			now, _ := os.ReadFile(file)
+			if after.Mode() != before.Mode() || !bytes.Equal(now, content) {
+				t.Fatalf("the file was changed: %v → %v", before.Mode(), after.Mode())
+			}
+		})
+	}
+	// A directory of ours that others may open is narrowed to 0700.
+	wide := t.TempDir()
+	_ = os.Chmod(wide, 0o755)
+	if _, err := plex.OpenIdentity(context.Background(), plex.DirStore(wide)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(wide); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("directory left at %v", fi.Mode().Perm())
+	}
+}
+
+func TestIdentityInMemoryAndDefaultDir(t *testing.T) {
+	store := plex.MemoryStore()
+	a, err := plex.OpenIdentity(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := plex.OpenIdentity(context.Background(), store)
+	if a.ClientIdentifier != b.ClientIdentifier || a.Key.KeyID() != b.Key.KeyID() {
+		t.Fatal("a memory store made two identities")
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	dir, err := plex.DefaultIdentityDir()
+	if err != nil || !strings.HasSuffix(dir, filepath.Join("authsdk", "plex")) {
+		t.Fatalf("default dir %q %v", dir, err)
+	}
+	c, err := plex.New(plex.WithIdentity(a))
+	if err != nil || c == nil {
+		t.Fatal(err)
+	}
+	if _, err := plex.New(plex.WithIdentity(nil)); err == nil {
+		t.Fatal("a nil identity was accepted")
+	}
+}
