@@ -112,8 +112,30 @@ func TestServeThenCommands(t *testing.T) {
 		}
 		return out.String(), errb.String()
 	}
-	if out, _ := authsdk("plex", "login"); strings.TrimSpace(out) != plextest.UserToken {
-		t.Errorf("plex login printed %q", out)
+	for range 2 { // two sign-ins: one device (this installation's identity)
+		if out, _ := authsdk("plex", "login"); strings.TrimSpace(out) != plextest.UserToken {
+			t.Errorf("plex login printed %q", out)
+		}
+	}
+	dev, _ := authsdk("plex", "device")
+	if !strings.Contains(dev, "client identifier") || !strings.Contains(dev, "key thumbprint") {
+		t.Errorf("plex device:\n%s", dev)
+	}
+	if out, _ := authsdk("plex", "login", "--jwt"); strings.Count(strings.TrimSpace(out), ".") != 2 {
+		t.Errorf("plex login --jwt with the installation's key: %q", out)
+	}
+	// The code the TV shows, as serve printed it.
+	var code string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if f := strings.Fields(line); len(f) >= 4 && f[0] == "authsdk" && f[1] == "plex" && f[2] == "link" {
+			code = f[3]
+		}
+	}
+	if out, _ := authsdk("plex", "link", code); !strings.Contains(out, "linked") {
+		t.Errorf("plex link %q: %q", code, out)
+	}
+	if out, _ := authsdk("plex", "claim"); !strings.HasPrefix(out, "claim-") {
+		t.Errorf("plex claim: %q", out)
 	}
 	key := filepath.Join(t.TempDir(), "new", "dir", "device.pem")
 	if out, errb := authsdk("plex", "login", "--jwt", "--key-file", key); strings.Count(strings.TrimSpace(out), ".") != 2 || !strings.Contains(errb, "expires") {
@@ -135,7 +157,7 @@ func TestServeThenCommands(t *testing.T) {
 	if code := <-served; code != 0 {
 		t.Errorf("serve exit %d", code)
 	}
-	if !strings.Contains(stderr.String(), "approved") || !strings.Contains(stderr.String(), "0 spec violations") {
+	if !strings.Contains(stderr.String(), "approved") || !strings.Contains(stderr.String(), "0 spec violations") || !strings.Contains(stderr.String(), "was linked") {
 		t.Errorf("serve stderr:\n%s", stderr.String())
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
@@ -19,6 +21,22 @@ func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Dura
 	ps := plextest.NewServer()
 	defer ps.Close()
 	ps.SetResources(plextest.UserToken, ps.LoopbackResources()) // plex servers --connect finds the fake's own server
+	// The commands keep this installation's Plex identity in a directory of
+	// the demo's own, so trying the fakes leaves the real one alone.
+	configDir, err := os.MkdirTemp("", "authsdk-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(configDir)
+	// A "TV" waits with a short PIN for "authsdk plex link CODE".
+	tv, err := ps.Client(plex.WithClientIdentifier("living-room-tv"), plex.WithClientInfo(plex.ClientInfo{Product: "Plex for TV"}))
+	if err != nil {
+		return err
+	}
+	tvPin, err := tv.Authentication.CreatePin(ctx, false)
+	if err != nil {
+		return err
+	}
 
 	fmt.Fprintf(stderr, "authsdk-demo serve: fake Ziggeo and Plex APIs on loopback until Ctrl-C.\nPaste these lines into another shell to point authsdk at them:\n\n")
 	for _, kv := range [][2]string{
@@ -29,8 +47,8 @@ func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Dura
 		{"PLEX_TV_URL", ps.PlexTVURL()},
 		{"PLEX_CLIENTS_URL", ps.ClientsURL()},
 		{"PLEX_SERVER_URL", ps.URL},
-		{"PLEX_CLIENT_IDENTIFIER", plextest.ClientIdentifier},
 		{"PLEX_TOKEN", plextest.UserToken},
+		{"AUTHSDK_CONFIG_DIR", configDir},
 	} {
 		fmt.Fprintf(stdout, "export %s='%s'\n", kv[0], kv[1])
 	}
@@ -41,11 +59,15 @@ func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Dura
 	fmt.Fprintf(stderr, `
 Then try:
   authsdk plex login                   # the PIN is %s
-  authsdk plex login --jwt --key-file /tmp/plex-device.pem
+  authsdk plex login --jwt             # a Plex JWT for this installation's key
+  authsdk plex device                  # where that identity lives
   authsdk plex servers --connect
+  authsdk plex link %s                 # a TV shows this code
+  authsdk plex switch Kids             # the Kids profile's PIN is %s
   authsdk ziggeo authtokens create --grant read=all
 
-`, approval)
+`, approval, tvPin.Code, plextest.HomeKidsPIN)
+	tvLinked := false
 
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -57,10 +79,19 @@ Then try:
 				zs.RequestCount(), ps.RequestCount(), len(zs.Violations())+len(ps.Violations()))
 			return nil
 		case now := <-tick.C:
+			if !tvLinked {
+				if p, err := tv.Authentication.GetPin(ctx, tvPin.ID); err == nil && p.AuthToken != "" {
+					tvLinked = true
+					fmt.Fprintf(stderr, "The TV's code %s was linked: it is signed in to %s\n", tvPin.Code, plextest.Login)
+				}
+			}
 			if approveAfter <= 0 {
 				continue
 			}
 			for _, code := range ps.PendingPins() {
+				if code == tvPin.Code {
+					continue // the TV waits for "plex link"
+				}
 				first, ok := seen[code]
 				if !ok {
 					seen[code] = now

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
@@ -45,6 +47,10 @@ func TestJSONCensus(t *testing.T) {
 		stdin   string
 		output  string // a secret that is this command's output
 		approve bool
+		// linkPin: a device waits with a short PIN; its code replaces the argument.
+		linkPin bool
+		// outputPrefix: the output is a secret made on the fly, starting so.
+		outputPrefix string
 	}
 	runs := map[string][]run{
 		"plex user":                {{env: plexEnv}},
@@ -59,6 +65,9 @@ func TestJSONCensus(t *testing.T) {
 		"plex signin":              {{env: plexEnv, args: []string{"--login", plextest.Login}, stdin: plextest.Password + "\n", output: plextest.UserToken}},
 		"plex login":               {{env: plexEnv, output: plextest.UserToken, approve: true}},
 		"plex signout":             {{env: map[string]string{"PLEX_TOKEN": plextest.TwoFactorToken, "PLEX_TV_URL": ps.PlexTVURL()}}},
+		"plex device":              {{env: map[string]string{}}},
+		"plex link":                {{env: plexEnv, args: []string{"WXYZ"}, linkPin: true}},
+		"plex claim":               {{env: plexEnv, outputPrefix: "claim-"}},
 		"ziggeo token":             {{env: zigEnv, args: []string{"--grant", "read=all"}}},
 		"ziggeo authtokens get":    {{env: zigEnv, args: []string{string(ztok)}}},
 		"ziggeo authtokens create": {{env: zigEnv, args: []string{"--session-limit", "1"}}},
@@ -83,6 +92,14 @@ func TestJSONCensus(t *testing.T) {
 			if r.approve {
 				approveWhenAsked(t, ps, plextest.UserToken)
 			}
+			if r.linkPin {
+				pc, _ := ps.Client(plex.WithClientIdentifier("tv"))
+				pin, err := pc.Authentication.CreatePin(context.Background(), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.args = []string{pin.Code}
+			}
 			args := append(append(words(c), r.args...), "--json")
 			res := runCLI(t, r.stdin, r.env, args...)
 			if res.code != 0 {
@@ -93,6 +110,9 @@ func TestJSONCensus(t *testing.T) {
 				if s != r.output && s != "" && strings.Contains(res.stdout+res.stderr, s) {
 					t.Errorf("%v: prints secret %q:\n%s%s", args, s, res.stdout, res.stderr)
 				}
+			}
+			if r.outputPrefix != "" && !strings.Contains(res.stdout, `"`+r.outputPrefix) {
+				t.Errorf("%v: its token is not in its output:\n%s", args, res.stdout)
 			}
 			if r.output != "" && !strings.Contains(res.stdout, r.output) {
 				t.Errorf("%v: its token is not in its output:\n%s", args, res.stdout)

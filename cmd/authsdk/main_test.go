@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
@@ -21,10 +22,31 @@ type result struct {
 	stdout, stderr string
 }
 
+// testConfigDir is the config directory of one test's CLI runs: they share
+// one Plex identity, and never touch the real home directory.
+func testConfigDir(t *testing.T) string {
+	t.Helper()
+	if d, ok := configDirs.Load(t); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	configDirs.Store(t, d)
+	t.Cleanup(func() { configDirs.Delete(t) })
+	return d
+}
+
+var configDirs sync.Map // *testing.T → dir
+
 func runCLI(t *testing.T, stdin string, environ map[string]string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}
+	configDir := testConfigDir(t)
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if v, ok := environ[k]; ok || k != "AUTHSDK_CONFIG_DIR" {
+			return v
+		}
+		return configDir
+	}}
 	e.readSecret = terminalSecretReader(e)
 	code := run(context.Background(), args, e)
 	return result{code, out.String(), errb.String()}
@@ -138,9 +160,27 @@ func TestPlexSignInPromptsWithoutEcho(t *testing.T) {
 	if s.code != 0 || !strings.Contains(s.stdout, "plex.direct:32400") {
 		t.Fatalf("sources: %+v", s)
 	}
-	noID := runCLI(t, plextest.Password+"\n", nil, "plex", "signin", "--plex-tv-url", srv.PlexTVURL(), "--login", plextest.Login)
-	if noID.code != 0 || !strings.Contains(noID.stderr, "PLEX_CLIENT_IDENTIFIER") {
-		t.Fatalf("sign-in without client identifier: %+v, want one made up and named", noID)
+	// Without PLEX_CLIENT_IDENTIFIER, sign-ins send this installation's
+	// identity: two sign-ins are one device.
+	before := len(srv.Requests())
+	for range 2 {
+		noID := runCLI(t, plextest.Password+"\n", nil, "plex", "signin", "--plex-tv-url", srv.PlexTVURL(), "--login", plextest.Login)
+		if noID.code != 0 {
+			t.Fatalf("sign-in without client identifier: %+v", noID)
+		}
+	}
+	ids := map[string]bool{}
+	for _, r := range srv.Requests()[before:] {
+		ids[r.Header.Get("X-Plex-Client-Identifier")] = true
+	}
+	dev := runCLI(t, "", nil, "plex", "device", "--json")
+	if len(ids) != 1 || dev.code != 0 || !strings.Contains(dev.stdout, "keyThumbprint") {
+		t.Fatalf("two sign-ins sent client identifiers %v; plex device: %+v", ids, dev)
+	}
+	for id := range ids {
+		if !strings.Contains(dev.stdout, id) {
+			t.Fatalf("plex device does not show the identifier the sign-ins sent (%s): %s", id, dev.stdout)
+		}
 	}
 	srv.AssertNoViolations(t)
 }

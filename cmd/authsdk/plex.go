@@ -3,14 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -27,9 +26,11 @@ type plexFlags struct {
 	token, clientID               optString
 	serverURL, plexTVURL, clients optString
 	login, source, keyFile        string
+	configDir                     optString
 	remember, link, showTokens    bool
 	force, jwt, pinStdin, connect bool
 	noQR                          bool
+	id                            *plex.Identity // opened once per command
 }
 
 // The plex flags a command may take.
@@ -50,7 +51,8 @@ func (f *plexFlags) register(fs *flag.FlagSet, which int) {
 		fs.Var(&f.token, "token", "plex.tv account `token` (or PLEX_TOKEN); sent to plex.tv only")
 	}
 	if which&fClientID != 0 {
-		fs.Var(&f.clientID, "client-identifier", "stable `id` of this installation (or PLEX_CLIENT_IDENTIFIER)")
+		fs.Var(&f.clientID, "client-identifier", "`id` to send instead of this installation's (or PLEX_CLIENT_IDENTIFIER)")
+		fs.Var(&f.configDir, "config-dir", "`dir` of this installation's Plex identity is DIR/plex (or AUTHSDK_CONFIG_DIR; default: your config dir/authsdk)")
 	}
 	if which&fServer != 0 {
 		fs.Var(&f.serverURL, "server-url", "Plex Media Server `URL`, e.g. https://10.0.0.5:32400 (or PLEX_SERVER_URL; required)")
@@ -68,10 +70,15 @@ func (f *plexFlags) register(fs *flag.FlagSet, which int) {
 
 // client builds the plex client the flags describe.
 func (f *plexFlags) client(e *env, accessToken string) (*plex.Client, error) {
-	cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER")
 	opts := []plex.Option{plex.WithClientInfo(plex.ClientInfo{Product: "authsdk CLI", Version: sdk.Version})}
-	if cid != "" {
+	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid != "" {
 		opts = append(opts, plex.WithClientIdentifier(cid))
+	} else {
+		id, err := f.identity(e)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, plex.WithIdentity(id))
 	}
 	if accessToken != "" {
 		opts = append(opts, plex.WithAccessToken(accessToken))
@@ -118,41 +125,76 @@ func (f *plexFlags) tokenClient(e *env, c *command, pms bool) (*plex.Client, str
 	return pc, tok, err
 }
 
-func (f *plexFlags) needClientID(e *env, c *command) error {
-	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid == "" {
-		return usagef("%sneed --client-identifier or PLEX_CLIENT_IDENTIFIER (a stable id of this installation)", at(c))
+// identity opens this installation's Plex device identity (made on first
+// use): one client identifier and one device key for every command, so
+// two sign-ins show one device on the account, not two.
+func (f *plexFlags) identity(e *env) (*plex.Identity, error) {
+	if f.id != nil {
+		return f.id, nil
 	}
-	return nil
+	dir, err := identityDir(e, f.configDir)
+	if err != nil {
+		return nil, err
+	}
+	_, statErr := os.Lstat(filepath.Join(dir, "device.pem"))
+	id, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+	if err != nil {
+		return nil, fmt.Errorf("%w (or set PLEX_CLIENT_IDENTIFIER and --key-file)", err)
+	}
+	if errors.Is(statErr, os.ErrNotExist) && e.isTerminal {
+		fmt.Fprintf(e.stderr, "This installation's Plex device identity was created in %s (client identifier %s).\n", dir, id.ClientIdentifier)
+	}
+	f.id = id
+	return id, nil
 }
 
-// ensureClientID gives a one-off sign-in a random client identifier and
-// tells the user how to keep it.
-func (f *plexFlags) ensureClientID(e *env) {
-	if f.randomClientID(e) {
-		fmt.Fprintf(e.stderr, "Using client identifier %s (set PLEX_CLIENT_IDENTIFIER to keep one).\n", f.clientID.v)
+// identityDir is --config-dir, AUTHSDK_CONFIG_DIR or the user's config
+// directory, plus /plex. It reads the environment through e (tests give
+// their own), as os.UserConfigDir would read the process's.
+func identityDir(e *env, flagDir optString) (string, error) {
+	if d, ok := flagDir.or(e, "AUTHSDK_CONFIG_DIR"); ok {
+		return filepath.Join(d, "plex"), nil
 	}
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = e.getenv("AppData")
+	case "darwin", "ios":
+		if h := e.getenv("HOME"); h != "" {
+			base = filepath.Join(h, "Library", "Application Support")
+		}
+	default:
+		base = e.getenv("XDG_CONFIG_HOME")
+		if base == "" || !filepath.IsAbs(base) {
+			base = ""
+			if h := e.getenv("HOME"); h != "" {
+				base = filepath.Join(h, ".config")
+			}
+		}
+	}
+	if base == "" {
+		return "", usagef("no config directory to keep this installation's Plex identity in: set --config-dir or AUTHSDK_CONFIG_DIR (or PLEX_CLIENT_IDENTIFIER)")
+	}
+	return filepath.Join(base, "authsdk", "plex"), nil
 }
 
-// randomClientID sets a random client identifier when none is given, and
-// reports whether it did.
-func (f *plexFlags) randomClientID(e *env) bool {
-	if cid, _ := f.clientID.or(e, "PLEX_CLIENT_IDENTIFIER"); cid != "" {
-		return false
+// deviceKey is --key-file's key, or this installation's.
+func (f *plexFlags) deviceKey(e *env, c *command) (*plex.DeviceKey, error) {
+	if f.keyFile != "" {
+		return loadKey(c, f.keyFile)
 	}
-	var b [6]byte // short: it is part of the sign-in link, and of its QR code
-	_, _ = rand.Read(b[:])
-	f.clientID = optString{v: "authsdk-" + hex.EncodeToString(b[:]), set: true}
-	return true
+	id, err := f.identity(e)
+	if err != nil {
+		return nil, err
+	}
+	return id.Key, nil
 }
 
-// accountClient is tokenClient for a plex.tv call on an existing token:
-// plex.tv wants a client identifier, and a throwaway one serves (no notice,
-// nothing is signed in).
+// accountClient is tokenClient for a plex.tv call on an existing token.
 func (f *plexFlags) accountClient(e *env, c *command) (*plex.Client, string, error) {
 	if _, err := f.needToken(e, c); err != nil {
 		return nil, "", err
 	}
-	f.randomClientID(e)
 	return f.tokenClient(e, c, false)
 }
 
@@ -160,7 +202,8 @@ func plexCommand() *command {
 	return &command{name: "plex", summary: "Plex sign-in, tokens, servers and JWT device keys", subs: []*command{
 		plexLoginCommand(), plexSignInCommand(), plexUserCommand(), plexPingCommand(), plexSignOutCommand(),
 		plexServersCommand(), plexHomeCommand(), plexSwitchCommand(),
-		plexTransientCommand(), plexSourcesCommand(), {
+		plexTransientCommand(), plexSourcesCommand(),
+		plexDeviceCommand(), plexLinkCommand(), plexClaimCommand(), {
 			name: "plex jwt", summary: "JWT device authentication: no long-lived token on disk",
 			subs: []*command{plexJWTKeygenCommand(), plexJWTRegisterCommand(), plexJWTTokenCommand()},
 		},
@@ -188,8 +231,8 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 		case "plex login":
 			fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
 			fs.BoolVar(&f.noQR, "no-qr", false, "show the link only, no QR code (there is none when stderr is not a terminal)")
-			fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with a device key (no long-lived token); needs --key-file")
-			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt; made (mode 0600) when it does not exist")
+			fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with this installation's device key (no long-lived token)")
+			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt instead of this installation's; made (mode 0600) when it does not exist")
 			fs.BoolVar(&f.force, "force", false, "with --jwt, replace an existing key file with a new key")
 		case "plex switch":
 			fs.BoolVar(&f.pinStdin, "pin-stdin", false, "read the profile's PIN from stdin (for scripts)")
@@ -205,7 +248,7 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 			fs.StringVar(&f.keyFile, "key-file", "", "`file` to write the private key to (mode 0600, required)")
 			fs.BoolVar(&f.force, "force", false, "overwrite an existing key file")
 		case "plex jwt register", "plex jwt token":
-			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` from \"plex jwt keygen\" (required)")
+			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` from \"plex jwt keygen\" (default: this installation's key)")
 		}
 		return f
 	}
@@ -221,19 +264,20 @@ func plexLoginCommand() *command {
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			var key *plex.DeviceKey
 			if f.jwt {
-				// The key signs in later with the same client identifier:
-				// a throwaway one would not do.
-				if err := f.needClientID(e, c); err != nil {
-					return err
-				}
 				var err error
-				if key, err = loadOrMakeKey(e, c, f.keyFile, f.force); err != nil {
+				if f.keyFile != "" {
+					key, err = loadOrMakeKey(e, c, f.keyFile, f.force)
+				} else if f.force {
+					return usagef("%s--force replaces a --key-file; this installation's own key is kept (it is its Plex device)", at(c))
+				} else {
+					key, err = f.deviceKey(e, c)
+				}
+				if err != nil {
 					return err
 				}
 			} else if f.keyFile != "" || f.force {
 				return usagef("%s--key-file and --force go with --jwt", at(c))
 			}
-			f.ensureClientID(e)
 			pc, err := f.client(e, "")
 			if err != nil {
 				return err
@@ -279,7 +323,10 @@ func plexLoginCommand() *command {
 			case errors.Is(err, plex.ErrPinExpired):
 				again := "authsdk plex login"
 				if key != nil {
-					again += " --jwt --key-file " + f.keyFile
+					again += " --jwt"
+				}
+				if f.keyFile != "" {
+					again += " --key-file " + f.keyFile
 				}
 				return fmt.Errorf("the PIN expired before it was approved; run %q again", again)
 			case err != nil:
@@ -293,8 +340,11 @@ func plexLoginCommand() *command {
 					return printJSON(e.stdout, jwtJSON(jwt))
 				}
 				fmt.Fprintln(e.stdout, string(jwt.Token))
-				fmt.Fprintf(e.stderr, "Plex JWT expires %s; refresh it with \"authsdk plex jwt token --key-file %s\"\n",
-					jwt.ExpiresAt.Local().Format(time.RFC3339), f.keyFile)
+				refresh := "authsdk plex jwt token"
+				if f.keyFile != "" {
+					refresh += " --key-file " + f.keyFile
+				}
+				fmt.Fprintf(e.stderr, "Plex JWT expires %s; refresh it with \"%s\"\n", jwt.ExpiresAt.Local().Format(time.RFC3339), refresh)
 				return nil
 			}
 			if err := printableToken(string(done.AuthToken)); err != nil {
@@ -371,7 +421,6 @@ func plexSignInCommand() *command {
 			if strings.TrimSpace(f.login) == "" {
 				return usagef("plex signin: need --login")
 			}
-			f.ensureClientID(e)
 			pc, err := f.client(e, "")
 			if err != nil {
 				return err
@@ -701,11 +750,8 @@ func plexJWTRegisterCommand() *command {
 		fToken|fClientID|fClients|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"},
 		"authsdk plex jwt register --key-file plex-device.pem",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			k, err := loadKey(c, f.keyFile)
+			k, err := f.deviceKey(e, c)
 			if err != nil {
-				return err
-			}
-			if err := f.needClientID(e, c); err != nil {
 				return err
 			}
 			pc, tok, err := f.tokenClient(e, c, false)
@@ -728,11 +774,8 @@ func plexJWTTokenCommand() *command {
 		fClientID|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"},
 		"export PLEX_TOKEN=$(authsdk plex jwt token --key-file plex-device.pem)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
-			k, err := loadKey(c, f.keyFile)
+			k, err := f.deviceKey(e, c)
 			if err != nil {
-				return err
-			}
-			if err := f.needClientID(e, c); err != nil {
 				return err
 			}
 			pc, err := f.client(e, "")

@@ -149,7 +149,7 @@ func TestPlexLoginInterrupted(t *testing.T) {
 		{"plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()},
 	} {
 		cmd := exec.Command(binary, args...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=cli-interrupt"}
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_CLIENT_IDENTIFIER=cli-interrupt", "AUTHSDK_CONFIG_DIR=" + testConfigDir(t)}
 		var stderr ptyOutput
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -282,7 +282,7 @@ func TestLoginQRCodeChoices(t *testing.T) {
 		approveWhenAsked(t, srv, plextest.UserToken)
 		var out, errb bytes.Buffer
 		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
-			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": tc.cid}[k]
+			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": tc.cid, "AUTHSDK_CONFIG_DIR": testConfigDir(t)}[k]
 		}, isTerminal: true, termSize: func() (int, int, bool) { return tc.w, tc.h, true }}
 		e.readSecret = terminalSecretReader(e)
 		code := run(context.Background(), append([]string{"plex", "login"}, tc.args...), e)

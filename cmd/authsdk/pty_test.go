@@ -71,7 +71,7 @@ func startOnPTY(t *testing.T, ws *pty.Winsize, environ []string, args ...string)
 		}
 	}
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, environ...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "AUTHSDK_CONFIG_DIR=" + testConfigDir(t)}, environ...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	if err := cmd.Start(); err != nil {

@@ -198,14 +198,14 @@ func (s *screen) image(darkTheme bool) image.Image {
 // stay on the screen, and the code decodes to the link on a dark and on a
 // light terminal theme.
 func TestLoginQRCodeOn80x24(t *testing.T) {
-	// A made-up client identifier fits 80×24; a UUID (a longer link, a
-	// larger code) needs 26 rows.
+	// A short client identifier fits 80×24; a UUID (this installation's
+	// identity: a longer link, a larger code) needs 26 rows.
 	for _, tc := range []struct {
 		rows uint16
 		env  []string
 	}{
-		{24, nil},
-		{26, []string{"PLEX_CLIENT_IDENTIFIER=3f2504e0-4f89-41d3-9a0c-0305e82c3301"}},
+		{24, []string{"PLEX_CLIENT_IDENTIFIER=authsdk-1a2b3c4d5e6f"}},
+		{26, nil},
 	} {
 		t.Run(fmt.Sprintf("80x%d", tc.rows), func(t *testing.T) { loginQRCodeDecodes(t, tc.rows, tc.env) })
 	}
@@ -266,7 +266,7 @@ func TestLoginNoQRCodeWithoutTerminal(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
 	cmd := exec.Command(binary, "plex", "login")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_TV_URL=" + srv.PlexTVURL()}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PLEX_TV_URL=" + srv.PlexTVURL(), "AUTHSDK_CONFIG_DIR=" + testConfigDir(t)}
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {

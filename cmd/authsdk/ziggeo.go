@@ -317,6 +317,8 @@ func apiError(err error) error {
 		return fmt.Errorf("the token was refused (wrong, expired or signed out); sign in again: %w", err)
 	case errors.Is(err, plex.ErrKeyRegistered):
 		return fmt.Errorf("this device key is registered already (by this client earlier, or by another device); make a new key with \"plex jwt keygen\" if it is not yours: %w", err)
+	case errors.Is(err, plex.ErrDeviceMismatch):
+		return fmt.Errorf("this device key is bound to another device or client identifier; sign in with \"authsdk plex login --jwt\" to bind this installation's key: %w", err)
 	case errors.Is(err, plex.ErrPinRequired):
 		return fmt.Errorf("the profile's PIN is missing or wrong: %w", err)
 	}

@@ -26,6 +26,7 @@ var givens = map[string]string{
 	"err":           "error",
 	"tok":           "string",
 	"keyFile":       "string",
+	"dir":           "string",
 	"appToken":      "string",
 	"privateKey":    "string",
 	"encryptionKey": "string",

@@ -216,3 +216,27 @@ func Example_readmeConnect() {
 	fmt.Println(conn.MachineIdentifier, conn.Local, conn.Relay, tt.Token != "")
 	// Output: 8c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d true false true
 }
+
+func Example_readmeIdentity() {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "identity-example-")
+	defer os.RemoveAll(dir)
+
+	id, err := plex.OpenIdentity(ctx, plex.DirStore(dir)) // plex.DirStore("") = the default directory
+	if err != nil {
+		log.Fatal(err) // names the file and how to recover
+	}
+	c, err := plex.New(plex.WithIdentity(id), plex.WithClientsURL(srv.ClientsURL())) // sends id.ClientIdentifier
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = c.Authentication.RegisterDeviceKey(ctx, plextest.UserToken, id.Key) // once; a JWT PIN sign-in does it too
+	src := c.Authentication.NewJWTSource(id.Key)                            // starts from the stored JWT, stores each new one
+	defer src.Close()
+	j, err := src.Token(ctx)
+	again, _ := plex.OpenIdentity(ctx, plex.DirStore(dir))
+	fmt.Println(err == nil && j.Token != "", again.ClientIdentifier == id.ClientIdentifier)
+	// Output: true true
+}
