@@ -6,6 +6,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 REDOCLY   := @redocly/cli@2.77.0
 FUZZTIME  ?= 30s
+HOSTILETIME ?= 5m
 BENCHCOUNT ?= 6
 
 .PHONY: all generate check-generated test lint bench bench-node fuzz demo
@@ -47,8 +48,11 @@ bench:
 bench-node:
 	./scripts/bench-node.sh
 
+# The Go fuzz targets for FUZZTIME each, then the hostile-server harness
+# for HOSTILETIME from a random seed (a violation prints its replay seed).
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+	HOSTILE_DURATION=$(HOSTILETIME) $(GO) test -count=1 -timeout 0 -run '^TestHostileServers$$' -v ./internal/faultmatrix
 
 demo:
 	$(GO) run ./cmd/authsdk-demo
