@@ -8,7 +8,7 @@ import (
 )
 
 // Version is authsdk's version; it is sent in the User-Agent.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // ErrResponseTooLarge is returned (wrapped in a *TransportError) when a
 // response body exceeds 16 MiB; such a call is not retried.
@@ -24,8 +24,10 @@ type APIError struct {
 	StatusCode int
 	// ContentType is the answer's Content-Type header.
 	ContentType string
-	// Body is the raw answer body, at most 64 KiB of it. It is the server's
-	// text, unsanitized: do not print it to a terminal as it is.
+	// Body is the answer body, at most 64 KiB of it, with the client's
+	// secrets redacted (a server echoing a token gets "REDACTED" back). It
+	// is otherwise the server's text, unsanitized: do not print it to a
+	// terminal as it is.
 	Body []byte
 	// Message is the best human message found in the body: one line,
 	// control and bidi characters removed, secrets redacted, at most about

@@ -24,10 +24,14 @@
 //	pin, err := c.Authentication.CreatePin(ctx, true)
 //	fmt.Println("Approve at", pin.AuthURL(""))
 //	pin, err = c.Authentication.WaitForPin(ctx, pin, time.Second)
-//	token := pin.AuthToken
+//	token := string(pin.AuthToken) // an sdk.Secret: string() is its value
 //
-// Tokens travel only in the X-Plex-Token header, never in query strings,
-// and never print (fmt, slog). Requests go through the shared core (retries,
+// Tokens travel in the X-Plex-Token header, never in query strings — but
+// for the two values Plex's own design puts there: a JWT PIN poll's device
+// JWT and a Home profile's PIN, which are redacted from every error, log
+// line and reported URL. Every credential in a result is an sdk.Secret, so
+// results print and log whole with tokens shown as REDACTED. A client made
+// WithIdentity is this installation's one Plex device (OpenIdentity). Requests go through the shared core (retries,
 // per-call options, *sdk.APIError). For tests, sdk/plex/plextest is a
 // spec-validated fake Plex Media Server, plex.tv and clients.plex.tv.
 package plex

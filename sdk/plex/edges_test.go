@@ -63,7 +63,7 @@ func TestSuccessWithoutTokenIsAnError(t *testing.T) {
 	}
 }
 
-// The sentinel table of DESIGN §6: each answer matches exactly the
+// The sentinel table (errors.go): each answer matches exactly the
 // sentinels listed, so a service that drops its token on ErrInvalidToken
 // never drops a good one.
 func TestSentinelTable(t *testing.T) {
