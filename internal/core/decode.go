@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/authsdk/authsdk/sdk"
 )
@@ -71,7 +72,65 @@ func (c *call) decode(v any) error {
 		// Decode errors quote the input (an 8 MiB number, say): bound them.
 		return badAnswer(c.op, c.rsp.StatusCode, "decode %d response: %s", c.rsp.StatusCode, c.text(err.Error()))
 	}
+	if c.echoes(body) {
+		c.scrubStrings(reflect.ValueOf(v))
+	}
 	return nil
+}
+
+// echoes reports whether body holds a secret of the client or the call: a
+// server echoing the token into a name would otherwise put it in a plain
+// string field of the result, where it prints.
+func (c *call) echoes(body []byte) bool {
+	if len(body) == 0 {
+		return false
+	}
+	text := unsafe.String(&body[0], len(body)) // read only, while body lives
+	for _, s := range c.core.scrubber.secrets {
+		if strings.Contains(text, s.value) {
+			return true
+		}
+	}
+	for _, v := range c.sec.Secrets {
+		if len(v) >= minSecretLen && strings.Contains(text, v) {
+			return true
+		}
+	}
+	return c.sec.PathValue != "" && len(c.sec.PathValue) >= minSecretLen && strings.Contains(text, c.sec.PathValue)
+}
+
+var secretType = reflect.TypeFor[sdk.Secret]()
+
+// scrubStrings redacts the client's and the call's secrets from every
+// plain string a decoded result holds (an sdk.Secret field keeps its
+// value: it is meant to carry a credential, and never prints).
+func (c *call) scrubStrings(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			c.scrubStrings(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				c.scrubStrings(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			c.scrubStrings(v.Index(i))
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if e := it.Value(); e.Kind() == reflect.String && e.Type() != secretType {
+				v.SetMapIndex(it.Key(), reflect.ValueOf(c.scrub(e.String())).Convert(e.Type()))
+			}
+		}
+	case reflect.String:
+		if v.Type() != secretType && v.CanSet() {
+			v.SetString(c.scrub(v.String()))
+		}
+	}
 }
 
 // A hostile answer can make a small body decode into a large heap: "{}"

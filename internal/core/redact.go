@@ -107,8 +107,17 @@ func isSecretKey(k string) bool {
 // still kept out of every message the SDK builds itself.
 const minSecretLen = 4
 
-// secret is one form of a secret value and what replaces it.
-type secret struct{ value, replacement string }
+// secret is one form of a secret value and what replaces it; raw marks
+// the value as sent (its cut-off prefixes are scrubbed too).
+type secret struct {
+	value, replacement string
+	raw                bool
+}
+
+// minPrefix: a run of at least this many leading characters of a secret
+// is scrubbed even when the rest is missing (a server that cut the echo
+// short, or a body cut at 64 KiB).
+const minPrefix = 6
 
 // scrubber removes secret values, in every form they travel in (raw,
 // URL-encoded, base64), from text meant for errors and logs.
@@ -129,7 +138,7 @@ func (s *scrubber) add(v string, pathValue bool) {
 		if i > 0 && f == v {
 			continue
 		}
-		s.secrets = append(s.secrets, secret{f, repl})
+		s.secrets = append(s.secrets, secret{f, repl, i == 0})
 	}
 }
 
@@ -145,7 +154,36 @@ func (s *scrubber) scrub(text string) string {
 			text = strings.ReplaceAll(text, v.value, v.replacement)
 		}
 	}
+	for _, v := range s.secrets {
+		if v.raw && len(v.value) > minPrefix {
+			text = scrubPrefixes(text, v.value, v.replacement)
+		}
+	}
 	return text
+}
+
+// scrubPrefixes replaces every run of secret's first characters (at least
+// minPrefix of them) in text.
+func scrubPrefixes(text, secret, repl string) string {
+	head := secret[:minPrefix]
+	var b strings.Builder
+	for {
+		i := strings.Index(text, head)
+		if i < 0 {
+			if b.Len() == 0 {
+				return text
+			}
+			b.WriteString(text)
+			return b.String()
+		}
+		n := minPrefix
+		for i+n < len(text) && n < len(secret) && text[i+n] == secret[n] {
+			n++
+		}
+		b.WriteString(text[:i])
+		b.WriteString(repl)
+		text = text[i+n:]
+	}
 }
 
 // Clean makes server (or otherwise untrusted) text safe for an error

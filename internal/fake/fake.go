@@ -70,6 +70,7 @@ type Server struct {
 	faults     []Fault
 	violations []string
 	requests   []Request
+	handled    map[string]bool // operationIds with a handler
 }
 
 // New loads and validates the spec; routes are added with Handle, then Start.
@@ -90,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 	})
 	return s, nil
 }
+
+// Handled reports whether the fake serves the operation with this operationId.
+func (s *Server) Handled(operationID string) bool { return s.handled[operationID] }
 
 // Start starts serving on loopback.
 func (s *Server) Start() {
@@ -113,6 +117,10 @@ func (s *Server) Handle(method, mount, specPath string, h http.HandlerFunc) {
 		panic("fake: spec has no operation " + method + " " + specPath)
 	}
 	op := item.GetOperation(method)
+	if s.handled == nil {
+		s.handled = map[string]bool{}
+	}
+	s.handled[op.OperationID] = true
 	route := &routers.Route{Spec: s.doc, Path: specPath, PathItem: item, Method: method, Operation: op}
 	var names []string
 	for _, m := range pathParamRE.FindAllStringSubmatch(specPath, -1) {

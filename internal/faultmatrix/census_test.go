@@ -13,10 +13,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authsdk/authsdk/api"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
@@ -184,6 +186,11 @@ func TestSecretsCensus(t *testing.T) {
 				return err
 			},
 		}
+		for op := range censusCovers {
+			if calls[op] == nil {
+				t.Fatalf("censusCovers names %q, which the census does not call", op)
+			}
+		}
 		for op, call := range calls {
 			err := call()
 			if err == nil {
@@ -319,4 +326,34 @@ func TestResultsRedactTokensEverywhere(t *testing.T) {
 		}
 	}
 	ps.AssertNoViolations(t)
+}
+
+// censusCovers says which spec operations each census call sends.
+var censusCovers = map[string][]string{
+	"ziggeo.Get": {"getAuthToken"}, "ziggeo.Create": {"createAuthToken"}, "ziggeo.Update": {"updateAuthToken"}, "ziggeo.Delete": {"deleteAuthToken"},
+	"plex.GetTransientToken": {"getTransientToken"}, "plex.GetSourceConnectionInformation": {"getSourceConnectionInformation"},
+	"plex.GetUserDetails": {"getUserDetails"}, "plex.PostUsersSignInData": {"postUsersSignInData"}, "plex.CreatePin": {"createPin"},
+	"plex.GetPin": {"getPin"}, "plex.WaitForPin": {"getPin"}, "plex.Connect": {"getIdentity"}, "plex.GetServerResources": {"getServerResources"},
+	"plex.RegisterDeviceKey": {"registerDeviceKey"}, "plex.ExchangeDeviceJWT": {"getDeviceNonce", "exchangeDeviceJWT"},
+	"plex.Ping": {"ping"}, "plex.SignOut": {"signOut"}, "plex.GetHomeUsers": {"getHomeUsers"}, "plex.SwitchHomeUser": {"switchHomeUser"},
+	"plex.LinkPin": {"linkPin"}, "plex.GetClaimToken": {"getClaimToken"}, "plex.CreateJWTPin": {"createPin"}, "plex.WaitForJWTPin": {"getPin"},
+}
+
+// The census runs a call for every operation of both specs (but the one
+// the SDK never sends): a new operation without a census call fails here.
+func TestCensusCoversTheSpecs(t *testing.T) {
+	covered := map[string]bool{}
+	for _, ids := range censusCovers {
+		for _, id := range ids {
+			covered[id] = true
+		}
+	}
+	re := regexp.MustCompile(`(?m)^\s+operationId:\s*(\S+)\s*$`)
+	for _, spec := range [][]byte{api.PlexSpec, api.ZiggeoSpec} {
+		for _, m := range re.FindAllSubmatch(spec, -1) {
+			if id := string(m[1]); !covered[id] && id != "getPlexPublicKeys" {
+				t.Errorf("operation %q has no census call (add it to TestSecretsCensus and censusCovers)", id)
+			}
+		}
+	}
 }

@@ -21,6 +21,8 @@ type HomeUser struct {
 	UUID string `json:"uuid"`
 	// Title is the name shown for the profile.
 	Title string `json:"title"`
+	// FriendlyName is the name the profile's owner chose to show; "" when none.
+	FriendlyName string `json:"friendlyName"`
 	// Username is the plex.tv user name; "" for a managed profile.
 	Username string `json:"username"`
 	// Email is the profile's e-mail address; "" for a managed profile.
