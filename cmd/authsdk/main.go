@@ -93,8 +93,9 @@ func run(ctx context.Context, args []string, e *env) int {
 		fmt.Fprintln(e.stderr, "authsdk: interrupted")
 		return exitInterrupted
 	}
-	// One line, no control or bidi characters from a server, bounded.
-	fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(err.Error())))
+	// One line, no control or bidi characters from a server, bounded; the
+	// SDK's operation names as a user says them.
+	fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(operationNames.Replace(err.Error()))))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -114,7 +115,14 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 			return usagef("%sno command given (run %q)", at(c), prog(c)+" --help")
 		}
 		switch args[0] {
-		case "-h", "--help", "-help", "help":
+		case "help":
+			// "authsdk help plex jwt" is "authsdk plex jwt --help".
+			if len(args) > 1 {
+				return dispatch(ctx, c, append(args[1:], "--help"), e)
+			}
+			printHelp(e.stdout, c)
+			return flag.ErrHelp
+		case "-h", "--help", "-help":
 			printHelp(e.stdout, c)
 			return flag.ErrHelp
 		case "--version", "-version", "-v":
@@ -152,7 +160,11 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 		return flag.ErrHelp
 	}
 	if err != nil {
-		return usageError{at(c) + flagError(err)}
+		msg := flagError(err)
+		if strings.HasPrefix(msg, "unknown flag") {
+			msg += fmt.Sprintf(" (run %q)", prog(c)+" --help")
+		}
+		return usageError{at(c) + msg}
 	}
 	switch {
 	case len(pos) > c.nargs:
@@ -365,6 +377,36 @@ func (o *optString) or(e *env, name string) (string, bool) {
 	v := e.getenv(name)
 	return v, v != ""
 }
+
+// operationNames maps the SDK's operation names in errors to what the user
+// ran (longest first: a replacer takes the first match).
+var operationNames = strings.NewReplacer(
+	"plex.Authentication.ExchangeDeviceJWT (nonce)", "plex JWT exchange (nonce)",
+	"plex.Authentication.WaitForJWTPin (poll)", "plex JWT sign-in (poll)",
+	"plex.Authentication.GetTransientToken", "plex transient token",
+	"plex.Authentication.GetSourceConnectionInformation", "plex sources",
+	"plex.Authentication.GetUserDetails", "plex user details",
+	"plex.Authentication.PostUsersSignInData", "plex sign-in",
+	"plex.Authentication.GetServerResources", "plex servers",
+	"plex.Authentication.RegisterDeviceKey", "plex key registration",
+	"plex.Authentication.ExchangeDeviceJWT", "plex JWT exchange",
+	"plex.Authentication.CreateJWTPin", "plex JWT sign-in",
+	"plex.Authentication.WaitForJWTPin", "plex JWT sign-in",
+	"plex.Authentication.CreatePin", "plex sign-in PIN",
+	"plex.Authentication.GetPin", "plex sign-in PIN",
+	"plex.Authentication.WaitForPin", "plex sign-in",
+	"plex.Authentication.GetHomeUsers", "plex home",
+	"plex.Authentication.SwitchHomeUser", "plex switch",
+	"plex.Authentication.Connect", "plex connect",
+	"plex.Authentication.Ping", "plex ping",
+	"plex.Authentication.SignOut", "plex sign-out",
+	"plex.Authentication.LinkPin", "plex link",
+	"plex.Authentication.GetClaimToken", "plex claim",
+	"ziggeo.AuthTokens.Get", "ziggeo get",
+	"ziggeo.AuthTokens.Create", "ziggeo create",
+	"ziggeo.AuthTokens.Update", "ziggeo update",
+	"ziggeo.AuthTokens.Delete", "ziggeo delete",
+)
 
 // optionNames maps the SDK's option names in errors to the CLI's flags.
 var optionNames = strings.NewReplacer(

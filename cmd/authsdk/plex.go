@@ -512,7 +512,15 @@ func plexServersCommand() *command {
 				}
 			}
 			if f.api.json {
-				return printJSON(e.stdout, serversJSON(servers, conns, f.showTokens))
+				if err := printJSON(e.stdout, serversJSON(servers, conns, f.showTokens)); err != nil {
+					return err
+				}
+				for _, c := range conns {
+					if c.err != nil {
+						return exitCode(exitAPI) // the failures are in the JSON
+					}
+				}
+				return nil
 			}
 			if f.connect {
 				return printConnected(e, servers, conns, f.showTokens)
@@ -605,10 +613,12 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// One line per server that did not answer; exit 1 when any did not.
 	for _, msg := range failed {
-		for _, l := range strings.Split(msg, "\n") {
-			fmt.Fprintln(e.stderr, clip(safe(l)))
-		}
+		fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(operationNames.Replace(msg))))
+	}
+	if len(failed) > 0 {
+		return exitCode(exitAPI)
 	}
 	return nil
 }

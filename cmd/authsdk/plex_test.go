@@ -201,15 +201,19 @@ func TestCLIStderrHasNoSecrets(t *testing.T) {
 }
 
 // --connect names, per server, the connection that answered as that server
-// and its latency; the causes of the failures go to stderr.
+// and its latency; the cause of each failure is one line on stderr, and a
+// failure makes the exit 1.
 func TestPlexServersConnect(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
 	srv.SetResources(plextest.UserToken, srv.LoopbackResources())
 	envs := map[string]string{"PLEX_TOKEN": plextest.UserToken}
 	r := runCLI(t, "", envs, "plex", "servers", "--connect", "--plex-tv-url", srv.PlexTVURL())
-	if r.code != 0 {
-		t.Fatalf("--connect: %+v", r)
+	if r.code != 1 {
+		t.Fatalf("--connect with two servers that do not answer: %+v, want exit 1", r)
+	}
+	if n := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; n != 2 || strings.Contains(r.stderr, "plex.Authentication") {
+		t.Errorf("want one line per failed server, in the CLI's words:\n%s", r.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[1], "Living Room PMS") || !strings.Contains(lines[1], "local") || !strings.Contains(lines[1], srv.URL) ||

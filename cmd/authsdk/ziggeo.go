@@ -177,7 +177,9 @@ func ziggeoDecryptCommand() *command {
 			}
 			plain, err := ziggeo.DecryptToken(key, args[0])
 			if err != nil {
-				return localError(err)
+				// The input was well formed: it does not decrypt (wrong key or
+				// damaged token). Not a usage error: exit 1.
+				return err
 			}
 			fmt.Fprintln(e.stdout, safe(string(plain)))
 			return nil
@@ -224,6 +226,9 @@ func authTokensCommand(verb string) *command {
 		key, _ := f.key.or(e, "ZIGGEO_PRIVATE_KEY")
 		if app == "" || key == "" {
 			return usagef("%sneed --app-token and --private-key (or ZIGGEO_APP_TOKEN and ZIGGEO_PRIVATE_KEY)", at(c))
+		}
+		if verb == "update" && f.token.params() == (ziggeo.AuthTokenParams{}) {
+			return usagef("%snothing to update: give at least one field flag, e.g. --session-limit 5 (run %q)", at(c), prog(c)+" --help")
 		}
 		var opts []ziggeo.Option
 		if u, ok := f.server.or(e, "ZIGGEO_SERVER_URL"); ok {
