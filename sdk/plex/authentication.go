@@ -51,7 +51,6 @@ type authState struct {
 	identity             *Identity
 }
 
-
 // GetTransientToken asks the Plex Media Server for a short-lived token.
 func (a *Authentication) GetTransientToken(ctx context.Context, t TransientTokenType, s Scope, opts ...sdk.CallOption) (*TransientToken, error) {
 	if !t.Valid() {

@@ -42,7 +42,6 @@ const (
 	maxIdentity = 64 << 10
 )
 
-
 // candidate is one URL to probe and the kind of connection it came from.
 type candidate struct {
 	url          string

@@ -11,7 +11,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-
 // HomeUser is a profile of a Plex Home: the admin, other adults, managed
 // (kids') profiles. Strings plex.tv sends as null are "".
 type HomeUser struct {

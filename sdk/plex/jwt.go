@@ -20,7 +20,6 @@ import (
 // (crypto/ed25519): the device JWT is one fixed header, a flat claim set
 // and an Ed25519 signature, too little to justify a JWT dependency.
 
-
 // DeviceJWTScope is the scope claim of the device JWTs ExchangeDeviceJWT signs.
 const DeviceJWTScope = "username,email,friendly_name"
 

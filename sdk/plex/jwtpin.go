@@ -12,7 +12,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-
 // deviceJWTRenewBefore: a device JWT with less life left than this is not
 // sent again; a new nonce and signature replace it. (A variable for tests.)
 var deviceJWTRenewBefore = time.Minute

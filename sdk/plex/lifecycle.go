@@ -9,7 +9,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-
 // Ping tells plex.tv the token is in use (GET https://plex.tv/api/v2/ping):
 // tokens unused for weeks stop working. A refused token matches
 // errors.Is(err, ErrInvalidToken); a 5xx or a network failure says nothing

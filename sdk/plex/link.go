@@ -32,7 +32,10 @@ func (a *Authentication) LinkPin(ctx context.Context, xPlexToken, code string, o
 	tokenHeaders := a.headers(xPlexToken)
 	return core.InvokeNoContent(ctx, a.core, &opLinkPin, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).LinkPinWithFormdataBody(ctx, params, body, tokenHeaders,
-			func(_ context.Context, req *http.Request) error { req.Header["X-Plex-Product"] = linkProduct; return nil })
+			func(_ context.Context, req *http.Request) error {
+				req.Header["X-Plex-Product"] = linkProduct
+				return nil
+			})
 	})
 }
 

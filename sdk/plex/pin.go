@@ -14,7 +14,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-
 // AuthAppURL is the consent page a user approves a strong PIN on.
 const AuthAppURL = "https://app.plex.tv/auth"
 

@@ -9,7 +9,6 @@ import (
 	"github.com/authsdk/authsdk/sdk"
 )
 
-
 var (
 	one             = plexapi.ZeroOrOneN1
 	resourcesParams = plexapi.GetServerResourcesParams{IncludeHTTPS: &one, IncludeRelay: &one, IncludeIPv6: &one}

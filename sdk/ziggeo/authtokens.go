@@ -26,7 +26,6 @@ type authTokens struct {
 	authorization []string // "Basic …"; nil for a generator-only client
 }
 
-
 // Get returns the auth token identified by its token or key.
 func (a *AuthTokens) Get(ctx context.Context, tokenOrKey string, opts ...sdk.CallOption) (*AuthToken, error) {
 	if err := a.check(&opGet, tokenOrKey); err != nil {
