@@ -122,16 +122,15 @@ func hostileOps(zc *ziggeo.Client, pc *plex.Client, u string) []hostileOp {
 // hostile is the hostile server: each request's answer is drawn from the
 // case's seed and the request's number within the case.
 type hostile struct {
-	mu       sync.Mutex
-	seed     uint64
-	n        int // requests (attempts) of the current case, redirect hops aside
-	drops    int // connections dropped in the current case
-	largest  int // the largest body answered in the current case
-	maxBody  int // the largest hostile body to make
-	other    string
-	force    string            // a huge shape every answer of the case has (the sweep)
-	huge     map[string][]byte // precomputed large bodies by shape
-	attempts atomic.Int32
+	mu      sync.Mutex
+	seed    uint64
+	n       int // requests (attempts) of the current case, redirect hops aside
+	drops   int // connections dropped in the current case
+	largest int // the largest body answered in the current case
+	maxBody int // the largest hostile body to make
+	other   string
+	force   string            // a huge shape every answer of the case has (the sweep)
+	huge    map[string][]byte // precomputed large bodies by shape
 }
 
 func (h *hostile) reset(seed uint64, force string) {
