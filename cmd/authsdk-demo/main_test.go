@@ -107,7 +107,8 @@ func TestServeThenCommands(t *testing.T) {
 		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, environ...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errb, strings.NewReader("")
-		if err := cmd.Run(); err != nil {
+		if err := cmd.Run(); err != nil && !(args[1] == "servers" && cmd.ProcessState.ExitCode() == 1) {
+			// (servers --connect exits 1: two of serve's servers are offline by design)
 			t.Fatalf("authsdk %v: %v\n%s%s", args, err, out.String(), errb.String())
 		}
 		return out.String(), errb.String()
