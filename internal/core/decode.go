@@ -192,17 +192,35 @@ func infoOf(t reflect.Type) *typeInfo {
 	if ti, ok := typeInfos.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{kind: t.Kind(), size: int64(t.Size()), custom: reflect.PointerTo(t).Implements(unmarshalerType)}
-	actual, loaded := typeInfos.LoadOrStore(t, ti)
-	if loaded {
-		return actual.(*typeInfo) // (a recursive type sees its own entry while it is filled in)
+	// Built whole under a lock and published only when complete: a reader
+	// never sees a typeInfo whose fields are still being filled in.
+	typeInfosMu.Lock()
+	defer typeInfosMu.Unlock()
+	building := map[reflect.Type]*typeInfo{}
+	ti := buildInfo(t, building)
+	for bt, bi := range building {
+		typeInfos.LoadOrStore(bt, bi)
 	}
+	return ti
+}
+
+var typeInfosMu sync.Mutex
+
+func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	if ti, ok := building[t]; ok {
+		return ti // a recursive type: its entry is being filled in
+	}
+	ti := &typeInfo{kind: t.Kind(), size: int64(t.Size()), custom: reflect.PointerTo(t).Implements(unmarshalerType)}
+	building[t] = ti
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice:
-		ti.elem = infoOf(t.Elem())
+		ti.elem = buildInfo(t.Elem(), building)
 		ti.objects = t.Kind() == reflect.Slice && ti.elem.kind == reflect.Struct && !ti.elem.custom
 	case reflect.Map:
-		ti.elem, ti.entry = infoOf(t.Elem()), int64(t.Key().Size()+t.Elem().Size())
+		ti.elem, ti.entry = buildInfo(t.Elem(), building), int64(t.Key().Size()+t.Elem().Size())
 	case reflect.Struct:
 		ti.fields = map[string]*typeInfo{}
 		for i := range t.NumField() {
@@ -217,7 +235,7 @@ func infoOf(t reflect.Type) *typeInfo {
 			if name == "" {
 				name = f.Name
 			}
-			fi := infoOf(f.Type)
+			fi := buildInfo(f.Type, building)
 			ti.fields[name] = fi
 			ti.folded = append(ti.folded, foldedField{name, fi})
 		}

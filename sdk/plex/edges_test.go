@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -322,5 +323,54 @@ func TestHostileShapesDecodeBounded(t *testing.T) {
 		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 12*uint64(len(s.body)) {
 			t.Errorf("%s: allocated %.1f× the %d KiB answer", s.name, float64(alloc)/float64(len(s.body)), len(s.body)>>10)
 		}
+	}
+}
+
+// TestMeasureHostileShapes prints, for each hostile shape at
+// AUTHSDK_MEASURE_MIB MiB, the bytes allocated and the peak live heap of
+// the call as ratios of the body (BENCHMARKS.md). Skipped unless set.
+func TestMeasureHostileShapes(t *testing.T) {
+	mib, _ := strconv.Atoi(os.Getenv("AUTHSDK_MEASURE_MIB"))
+	if mib <= 0 {
+		t.Skip("set AUTHSDK_MEASURE_MIB to measure")
+	}
+	n := mib << 20
+	repeat := func(open, elem, close string) string {
+		return open + strings.Repeat(elem+",", (n-len(open)-len(close))/(len(elem)+1)) + elem + close
+	}
+	for _, s := range []struct{ name, body string }{
+		{"nulls", repeat("[", "null", "]")}, {"zeros", repeat("[", "0", "]")}, {"empty strings", repeat("[", `""`, "]")},
+		{"empty objects", repeat("[", "{}", "]")}, {"deep nesting", strings.Repeat("[", n/2) + strings.Repeat("]", n/2)},
+		{"long string", `[{"name":"` + strings.Repeat("a", n) + `","clientIdentifier":"x"}]`},
+		{"honest resources", "[" + strings.Repeat(`{"name":"pms","clientIdentifier":"abc","accessToken":"t","connections":[{"protocol":"https","address":"10.0.0.5","port":32400,"uri":"https://10-0-0-5.x.plex.direct:32400","local":true}]},`, n/190) + `{"name":"x"}]`},
+	} {
+		u := answer(t, 200, "application/json", s.body)
+		c, _ := plex.New(plex.WithPlexTVURL(u))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		var peak atomic.Uint64
+		done := make(chan struct{})
+		go func() {
+			var m runtime.MemStats
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > peak.Load() {
+					peak.Store(m.HeapAlloc)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		rs, err := c.Authentication.GetServerResources(context.Background(), "tok")
+		close(done)
+		runtime.ReadMemStats(&after)
+		body := float64(len(s.body))
+		t.Logf("%-16s %3d MiB: allocated %5.2f×, peak live heap %5.2f× the body; %d resources, err=%v", s.name, len(s.body)>>20,
+			float64(after.TotalAlloc-before.TotalAlloc)/body, float64(peak.Load()-min(peak.Load(), before.HeapAlloc))/body, len(rs), err != nil)
 	}
 }
