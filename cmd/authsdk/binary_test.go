@@ -246,6 +246,14 @@ func TestFlagsAfterArgumentsAndNoSilentLoss(t *testing.T) {
 	if r := runBinary(t, nil, "help", "plex"); r.code != 0 || !strings.Contains(r.stdout, "Usage: authsdk plex <command>") {
 		t.Fatalf("help plex: %+v", r)
 	}
+	// A key file that is missing or not a key points at keygen.
+	notKey := filepath.Join(t.TempDir(), "not-a-key.pem")
+	_ = os.WriteFile(notKey, []byte("hello"), 0o600)
+	for _, f := range []string{filepath.Join(t.TempDir(), "missing.pem"), notKey} {
+		if r := runBinary(t, nil, "plex", "jwt", "token", "--key-file", f); r.code != 2 || !strings.Contains(r.stderr, "plex jwt keygen") {
+			t.Fatalf("key file %s: %+v", f, r)
+		}
+	}
 	ps := plextest.NewServer()
 	defer ps.Close()
 	if r := runBinary(t, []string{"PLEX_TV_URL=" + ps.PlexTVURL(), "PLEX_TOKEN=wrong-token"}, "plex", "user"); r.code != 1 ||

@@ -749,10 +749,13 @@ func loadKey(c *command, path string) (*plex.DeviceKey, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("%s%v", at(c), err)
+		return nil, usagef("%s%v (make a key with \"authsdk plex jwt keygen --key-file %s\", or leave --key-file out to use this installation's)", at(c), err, path)
 	}
 	k, err := plex.ParseDeviceKey(b)
-	return k, localError(err)
+	if err != nil {
+		return nil, usagef("%s%s: %v (make a new key with \"authsdk plex jwt keygen --key-file FILE\")", at(c), path, err)
+	}
+	return k, nil
 }
 
 func plexJWTRegisterCommand() *command {
