@@ -192,9 +192,6 @@ func (f *plexFlags) deviceKey(e *env, c *command) (*plex.DeviceKey, error) {
 
 // accountClient is tokenClient for a plex.tv call on an existing token.
 func (f *plexFlags) accountClient(e *env, c *command) (*plex.Client, string, error) {
-	if _, err := f.needToken(e, c); err != nil {
-		return nil, "", err
-	}
 	return f.tokenClient(e, c, false)
 }
 

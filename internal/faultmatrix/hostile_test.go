@@ -127,7 +127,6 @@ type hostile struct {
 	n       int // requests (attempts) of the current case, redirect hops aside
 	drops   int // connections dropped in the current case
 	largest int // the largest body answered in the current case
-	maxBody int // the largest hostile body to make
 	other   string
 	force   string            // a huge shape every answer of the case has (the sweep)
 	huge    map[string][]byte // precomputed large bodies by shape
@@ -301,7 +300,7 @@ func TestHostileServers(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer other.Close()
-	h := &hostile{maxBody: maxBody, other: other.URL, huge: makeHuge(maxBody)}
+	h := &hostile{other: other.URL, huge: makeHuge(maxBody)}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -324,7 +323,7 @@ func TestHostileServers(t *testing.T) {
 	if os.Getenv("HOSTILE_SEED") == "" {
 		for _, shape := range hugeShapes {
 			for _, op := range ops {
-				if v := hostileCase(h, op, seed, shape, &logs); v != "" {
+				if v := hostileCase(h, op, seed, shape); v != "" {
 					t.Fatalf("sweep, %s answered %s: %s", op.name, shape, v)
 				}
 				ran++
@@ -334,7 +333,7 @@ func TestHostileServers(t *testing.T) {
 	for i := 0; i < cases || time.Now().Before(until); i++ {
 		op := ops[i%len(ops)]
 		caseSeed := seed + uint64(i)
-		if v := hostileCase(h, op, caseSeed, "", &logs); v != "" {
+		if v := hostileCase(h, op, caseSeed, ""); v != "" {
 			t.Fatalf("case %d, %s: %s\nreplay: HOSTILE_SEED=%d HOSTILE_CASES=1 go test ./internal/faultmatrix -run TestHostileServers (the op is case %% %d)",
 				i, op.name, v, caseSeed-uint64(i%len(ops)), len(ops))
 		}
@@ -354,7 +353,7 @@ func TestHostileServers(t *testing.T) {
 
 // hostileCase runs one operation against the hostile server and returns
 // the first broken rule, or "".
-func hostileCase(h *hostile, op hostileOp, seed uint64, force string, logs *lockedBuffer) (violation string) {
+func hostileCase(h *hostile, op hostileOp, seed uint64, force string) (violation string) {
 	h.reset(seed, force)
 	deadline := hostileDeadline
 	if op.polls {
@@ -416,7 +415,6 @@ func hostileCase(h *hostile, op hostileOp, seed uint64, force string, logs *lock
 	if err != nil && strings.ContainsAny(err.Error(), "\n\r\x1b\u202e") {
 		return fmt.Sprintf("the error is not one clean line: %q", err.Error())
 	}
-	_ = logs
 	return ""
 }
 
