@@ -123,3 +123,46 @@ func TestPlexLoginJWT(t *testing.T) {
 	}
 	srv.AssertNoViolations(t)
 }
+
+// A protected profile with nothing on stdin (/dev/null, as in cron): the
+// prompt ends its line, the error names stdin, not a terminal, and says how
+// to give the PIN; the same for a sign-in's password.
+func TestPromptWithoutTerminal(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	for _, tc := range []struct {
+		args   []string
+		envs   map[string]string
+		prompt string
+		hint   string
+	}{
+		{[]string{"plex", "switch", "Kids"}, map[string]string{"PLEX_TOKEN": plextest.UserToken}, "PIN for Kids: ", "--pin-stdin"},
+		{[]string{"plex", "signin", "--login", plextest.Login}, map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli"}, "Password: ", "pipe the password"},
+	} {
+		var out, errb strings.Builder
+		e := &env{stdin: devNull, stdout: &out, stderr: &errb, getenv: func(k string) string {
+			if k == "AUTHSDK_CONFIG_DIR" {
+				return testConfigDir(t)
+			}
+			return tc.envs[k]
+		}}
+		e.readSecret = terminalSecretReader(e)
+		code := run(context.Background(), append(tc.args, "--plex-tv-url", srv.PlexTVURL()), e)
+		lines := strings.Split(strings.TrimRight(errb.String(), "\n"), "\n")
+		if code == 0 || len(lines) != 2 || lines[0] != strings.TrimSpace(tc.prompt) && lines[0] != tc.prompt {
+			t.Fatalf("%v: exit %d, stderr %q: want the prompt alone on its line, then the error", tc.args, code, errb.String())
+		}
+		if msg := lines[1]; strings.Contains(msg, "reading from the terminal") || !strings.Contains(msg, "stdin") || !strings.Contains(msg, tc.hint) {
+			t.Errorf("%v: error %q: want it to name stdin and hint %q", tc.args, msg, tc.hint)
+		}
+	}
+	if r := runCLI(t, "", map[string]string{"PLEX_TOKEN": plextest.UserToken}, "plex", "switch", "Kids", "--pin-stdin", "--plex-tv-url", srv.PlexTVURL()); r.code != 2 || !strings.Contains(r.stderr, "stdin is empty") {
+		t.Errorf("--pin-stdin with nothing piped: %+v", r)
+	}
+	srv.AssertNoViolations(t)
+}

@@ -424,7 +424,7 @@ func plexSignInCommand() *command {
 			}
 			password, err := e.readSecret(ctx, "Password: ")
 			if err != nil {
-				return secretError(ctx, err)
+				return secretError(ctx, c, err, "pipe the password on stdin")
 			}
 			if password == "" {
 				return usagef("plex signin: empty password")
@@ -434,7 +434,7 @@ func plexSignInCommand() *command {
 			if errors.Is(err, plex.ErrVerificationCodeRequired) {
 				code, rerr := e.readSecret(ctx, "Two-factor code: ")
 				if rerr != nil {
-					return secretError(ctx, rerr)
+					return secretError(ctx, c, rerr, "pipe the password and then the code on stdin, one per line")
 				}
 				req.VerificationCode = sdk.Secret(code)
 				acct, err = pc.Authentication.PostUsersSignInData(ctx, req)
@@ -453,11 +453,16 @@ func plexSignInCommand() *command {
 		})
 }
 
-func secretError(ctx context.Context, err error) error {
+// secretError is a prompt that got no answer. hint says how to give one
+// without a terminal.
+func secretError(ctx context.Context, c *command, err error, hint string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return usagef("reading from the terminal: %v", err)
+	if errors.Is(err, errNoInput) {
+		return usagef("%s%v (%s)", at(c), err, hint)
+	}
+	return usagef("%sreading from the terminal: %v", at(c), err)
 }
 
 func plexUserCommand() *command {
@@ -978,19 +983,21 @@ func plexSwitchCommand() *command {
 			}
 			pin := ""
 			if f.pinStdin {
-				if pin, err = readLine(e.stdin); err != nil {
+				if pin, err = readLine(e.stdin); err == io.EOF {
+					return usagef("%s--pin-stdin: stdin is empty (pipe the profile's PIN into it)", at(c))
+				} else if err != nil {
 					return usagef("%sreading the PIN from stdin: %v", at(c), err)
 				}
 			} else if profile.Protected {
 				if pin, err = e.readSecret(ctx, "PIN for "+safe(profile.Title)+": "); err != nil {
-					return secretError(ctx, err)
+					return secretError(ctx, c, err, "run it in a terminal, or pipe the PIN with --pin-stdin")
 				}
 			}
 			acct, err := a.SwitchHomeUser(ctx, tok, profile.UUID, pin)
 			if errors.Is(err, plex.ErrPinRequired) && pin == "" && !f.pinStdin {
 				// plex.tv asks for a PIN the profile's flags did not announce.
 				if pin, err = e.readSecret(ctx, "PIN for "+safe(profile.Title)+": "); err != nil {
-					return secretError(ctx, err)
+					return secretError(ctx, c, err, "run it in a terminal, or pipe the PIN with --pin-stdin")
 				}
 				acct, err = a.SwitchHomeUser(ctx, tok, profile.UUID, pin)
 			}

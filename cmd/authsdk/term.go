@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,10 @@ func terminalSize(f *os.File) func() (int, int, bool) {
 		return w, h, err == nil && w > 0 && h > 0
 	}
 }
+
+// errNoInput is a prompt's answer when stdin is not a terminal and is empty
+// (/dev/null, a closed pipe): there is no terminal to blame.
+var errNoInput = errors.New("stdin is not a terminal and has no line to read")
 
 // terminalSecretReader prompts on stderr and reads without echo from a
 // terminal; from a pipe it reads one line. Ctrl-C (ctx) ends the prompt at
@@ -64,15 +69,22 @@ func terminalSecretReader(e *env) func(context.Context, string) (string, error) 
 		ch := make(chan result, 1)
 		go func() {
 			s, err := lines.ReadString('\n')
-			if err == io.EOF && s != "" {
+			switch {
+			case err == io.EOF && s != "":
 				err = nil
+			case err == io.EOF:
+				err = errNoInput
 			}
 			ch <- result{strings.TrimRight(s, "\r\n"), err}
 		}()
 		select {
 		case r := <-ch:
+			if r.err != nil {
+				fmt.Fprintln(e.stderr) // the error starts its own line, not after the prompt
+			}
 			return r.s, r.err
 		case <-ctx.Done():
+			fmt.Fprintln(e.stderr)
 			return "", ctx.Err()
 		}
 	}
