@@ -18,7 +18,7 @@ import (
 
 func TestDemo(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), nil, &out, &errb); code != 0 {
+	if code := run(context.Background(), "authsdk-demo", nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
 	}
 	for _, op := range []string{"AuthTokens.Create", "AuthTokens.Get", "AuthTokens.Update", "AuthTokens.Delete", "Auth.Generate", "DecryptToken",
@@ -38,7 +38,7 @@ func TestDemo(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "-h"}} {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), args, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage:") || errb.Len() > 0 {
+		if code := run(context.Background(), "authsdk-demo", args, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage:") || errb.Len() > 0 {
 			t.Errorf("%v: exit %d, %q %q", args, code, out.String(), errb.String())
 		}
 		for _, line := range strings.Split(out.String(), "\n") {
@@ -49,8 +49,20 @@ func TestUsage(t *testing.T) {
 	}
 	for _, args := range [][]string{{"nope"}, {"serve", "--approve-after", "soon"}, {"demo", "stray"}, {"serve", "--approve-after", "-1s"}} {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), args, &out, &errb); code != 2 || out.Len() > 0 || strings.Count(errb.String(), "\n") != 1 {
+		if code := run(context.Background(), "authsdk-demo", args, &out, &errb); code != 2 || out.Len() > 0 || strings.Count(errb.String(), "\n") != 1 {
 			t.Errorf("%v: exit %d, %q %q", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// Run by authsdk (for "authsdk serve"), help and errors name authsdk's
+// commands, never this program.
+func TestUsageAsAuthsdk(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--help"}, {"help"}, {"serve", "--approve-after", "soon"}, {"demo", "stray"}} {
+		var out, errb bytes.Buffer
+		run(context.Background(), "authsdk", args, &out, &errb)
+		if got := out.String() + errb.String(); strings.Contains(got, "authsdk-demo") || !strings.Contains(got, "authsdk serve") && !strings.Contains(got, "authsdk demo") {
+			t.Errorf("%v: %q", args, got)
 		}
 	}
 }
@@ -83,7 +95,7 @@ func TestServeThenCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	served := make(chan int, 1)
-	go func() { served <- run(ctx, []string{"serve", "--approve-after", "300ms"}, &stdout, &stderr) }()
+	go func() { served <- run(ctx, "authsdk-demo", []string{"serve", "--approve-after", "300ms"}, &stdout, &stderr) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stdout.String(), "PLEX_TOKEN") {
 		if time.Now().After(deadline) {

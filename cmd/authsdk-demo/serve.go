@@ -15,7 +15,7 @@ import (
 // serve runs both fakes on loopback until ctx ends (Ctrl-C): the export
 // lines go to stdout, what happens to stderr. Pending Plex PINs are
 // approved for plextest.UserToken's account after approveAfter.
-func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Duration) error {
+func serve(ctx context.Context, prog string, stdout, stderr io.Writer, approveAfter time.Duration) error {
 	zs := ziggeotest.NewServer()
 	defer zs.Close()
 	ps := plextest.NewServer()
@@ -38,7 +38,7 @@ func serve(ctx context.Context, stdout, stderr io.Writer, approveAfter time.Dura
 		return err
 	}
 
-	fmt.Fprintf(stderr, "authsdk-demo serve: fake Ziggeo and Plex APIs on loopback until Ctrl-C.\nPaste these lines into another shell to point authsdk at them:\n\n")
+	fmt.Fprintf(stderr, "%s serve: fake Ziggeo and Plex APIs on loopback until Ctrl-C.\nPaste these lines into another shell to point authsdk at them:\n\n", prog)
 	for _, kv := range [][2]string{
 		{"ZIGGEO_SERVER_URL", zs.URL},
 		{"ZIGGEO_APP_TOKEN", ziggeotest.AppToken},
@@ -75,8 +75,8 @@ Then try:
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "authsdk-demo serve: stopped (%d Ziggeo and %d Plex requests, %d spec violations)\n",
-				zs.RequestCount(), ps.RequestCount(), len(zs.Violations())+len(ps.Violations()))
+			fmt.Fprintf(stderr, "%s serve: stopped (%d Ziggeo and %d Plex requests, %d spec violations)\n",
+				prog, zs.RequestCount(), ps.RequestCount(), len(zs.Violations())+len(ps.Violations()))
 			return nil
 		case now := <-tick.C:
 			if !tvLinked {

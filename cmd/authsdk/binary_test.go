@@ -344,6 +344,13 @@ func TestServeThroughAuthsdk(t *testing.T) {
 	if d.code != 0 || !strings.Contains(d.stdout, "0 failed, 0 spec violations") {
 		t.Errorf("authsdk demo: %+v", d)
 	}
+	// The demo program's help and errors name the command the user typed.
+	for _, args := range [][]string{{"serve", "--help"}, {"demo", "-h"}, {"serve", "--approve-after", "soon"}} {
+		h := runBinary(t, nil, args...)
+		if out := h.stdout + h.stderr; strings.Contains(out, "authsdk-demo") || !strings.Contains(out, "authsdk "+args[0]) {
+			t.Errorf("authsdk %v names the demo program, not the command: %+v", args, h)
+		}
+	}
 }
 
 // fits80 fails t for a help line an 80-column terminal would wrap.

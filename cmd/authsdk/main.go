@@ -541,6 +541,7 @@ func runDemoProgram(ctx context.Context, e *env, args []string) error {
 	interruptGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	cmd.Env = append(os.Environ(), "AUTHSDK_DEMO_PROG=authsdk") // its help and errors name "authsdk serve"
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
