@@ -95,7 +95,9 @@ func TestServeThenCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	served := make(chan int, 1)
-	go func() { served <- run(ctx, "authsdk-demo", []string{"serve", "--approve-after", "300ms"}, &stdout, &stderr) }()
+	go func() {
+		served <- run(ctx, "authsdk-demo", []string{"serve", "--approve-after", "300ms"}, &stdout, &stderr)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stdout.String(), "PLEX_TOKEN") {
 		if time.Now().After(deadline) {
