@@ -290,22 +290,22 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 		}
 	}
 	if len(opts) > 0 {
-		o := callopts.Resolve(opts)
-		if rc, ok := o.Retry.(*sdk.RetryConfig); ok {
+		o := callopts.Apply(opts)
+		if rc, ok := o.Retry().(*sdk.RetryConfig); ok {
 			p, err := newPolicy(*rc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: sdk.WithRetries: %w", op.Name, err)
 			}
 			cl.policy = p
 		}
-		if o.ServerURL != "" {
-			s, err := ValidateServerURL("sdk.WithServerURL", o.ServerURL)
+		if o.ServerURL() != "" {
+			s, err := ValidateServerURL("sdk.WithServerURL", o.ServerURL())
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", op.Name, err)
 			}
 			server = s
 		}
-		cl.into = o.ResponseInto
+		cl.into = o.ResponseInto()
 	}
 	rsp, err := send(ctx, server, cl)
 	if cl.into != nil && cl.rsp != nil {

@@ -212,10 +212,8 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%s: resource %q has no connection to try: %w", opConnect.Name, core.Clip(core.Clean(r.Name)), ErrNoConnection)
 	}
-	var into **http.Response
-	if len(opts) > 0 {
-		into = callopts.Resolve(opts).ResponseInto
-	}
+	o := callopts.Apply(opts)
+	into := o.ResponseInto()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := len(cands)
