@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk"
@@ -37,8 +38,22 @@ func countOp(srv *plextest.Server, op string) int {
 	return n
 }
 
+// bubbleClient talks to srv in memory; call it inside a synctest bubble.
+func bubbleClient(t *testing.T, srv *plextest.Server, opts ...plex.Option) *plex.Client {
+	t.Helper()
+	c, err := srv.Client(append([]plex.Option{plex.WithHTTPClient(&http.Client{Transport: srv})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestPinSignInEndToEnd(t *testing.T) {
-	srv, c := setup(t)
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) { pinSignInEndToEnd(t, srv, bubbleClient(t, srv)) })
+}
+
+func pinSignInEndToEnd(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	pin, err := c.Authentication.CreatePin(ctx, true)
 	if err != nil {
 		t.Fatal(err)
@@ -51,15 +66,15 @@ func TestPinSignInEndToEnd(t *testing.T) {
 		t.Fatalf("create request %+v", r)
 	}
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(55 * time.Millisecond)
 		_ = srv.ApprovePin(pin.Code, plextest.UserToken)
 	}()
 	done, err := c.Authentication.WaitForPin(ctx, pin, 10*time.Millisecond)
 	if err != nil || done.AuthToken != plextest.UserToken {
 		t.Fatalf("%v %v", done, err)
 	}
-	if n := countOp(srv, "getPin"); n < 3 {
-		t.Fatalf("only %d polls", n)
+	if n := countOp(srv, "getPin"); n != 7 {
+		t.Fatalf("%d polls, want 7 (every 10 ms until approved at 55 ms)", n)
 	}
 	acct, err := c.Authentication.GetUserDetails(ctx, string(done.AuthToken))
 	if err != nil || acct.Email != plextest.Login {
@@ -72,11 +87,21 @@ func TestPinSignInEndToEnd(t *testing.T) {
 }
 
 func TestWaitForPinUsesOneConnectionAndSurvives5xx(t *testing.T) {
-	var conns atomic.Int32
-	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var conns, polls atomic.Int32
+	var srv *plextest.Server
+	base := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conns.Add(1)
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}}
+	}}
+	// Approved once the failures are behind it: the 6th poll sees the token.
+	hc := &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/pins/") && polls.Add(1) == 6 {
+			for _, code := range srv.PendingPins() {
+				_ = srv.ApprovePin(code, plextest.UserToken)
+			}
+		}
+		return base.RoundTrip(r)
+	})}
 	srv, c := setup(t, plex.WithHTTPClient(hc))
 	pin, err := c.Authentication.CreatePin(ctx, true)
 	if err != nil {
@@ -84,10 +109,6 @@ func TestWaitForPinUsesOneConnectionAndSurvives5xx(t *testing.T) {
 	}
 	srv.FailNext(4, plextest.Fault{Status: 503}) // more than one GetPin's retries
 	srv.ThrottleNext(1)
-	go func() {
-		time.Sleep(80 * time.Millisecond)
-		_ = srv.ApprovePin(pin.Code, plextest.UserToken)
-	}()
 	done, err := c.Authentication.WaitForPin(ctx, pin, 5*time.Millisecond)
 	if err != nil || done.AuthToken == "" {
 		t.Fatalf("%v %v", done, err)
@@ -98,17 +119,21 @@ func TestWaitForPinUsesOneConnectionAndSurvives5xx(t *testing.T) {
 }
 
 func TestWaitForPinEndsAtExpiry(t *testing.T) {
-	srv, c := setup(t)
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) { waitForPinEndsAtExpiry(t, srv, bubbleClient(t, srv)) })
+}
+
+func waitForPinEndsAtExpiry(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	// By ExpiresAt: it wakes at expiry instead of sleeping a whole interval past it.
-	srv.SetPinLifetime(1200 * time.Millisecond)
+	srv.SetPinLifetime(25 * time.Minute)
 	pin, err := c.Authentication.CreatePin(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = c.Authentication.WaitForPin(ctx, pin, 10*time.Second)
-	if !errors.Is(err, plex.ErrPinExpired) || time.Since(start) > 3*time.Second {
-		t.Fatalf("after %v: %v", time.Since(start), err)
+	_, err = c.Authentication.WaitForPin(ctx, pin, 10*time.Minute)
+	if took := time.Since(start); !errors.Is(err, plex.ErrPinExpired) || took > 25*time.Minute {
+		t.Fatalf("after %v: %v, want ErrPinExpired at the expiry (25 min), not a whole interval past it", took, err)
 	}
 	// By plex.tv's 404 (code 1020) when the expiry is unknown.
 	pin2, _ := c.Authentication.CreatePin(ctx, true)
@@ -125,15 +150,18 @@ func TestWaitForPinEndsAtExpiry(t *testing.T) {
 }
 
 func TestWaitForPinEndsOnCancel(t *testing.T) {
-	_, c := setup(t)
-	pin, _ := c.Authentication.CreatePin(ctx, true)
-	cctx, cancel := context.WithCancel(ctx)
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
-	_, err := c.Authentication.WaitForPin(cctx, pin, time.Minute)
-	if !errors.Is(err, context.Canceled) || time.Since(start) > 300*time.Millisecond {
-		t.Fatalf("after %v: %v", time.Since(start), err)
-	}
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := bubbleClient(t, srv)
+		pin, _ := c.Authentication.CreatePin(ctx, true)
+		cctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(50*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := c.Authentication.WaitForPin(cctx, pin, time.Minute)
+		if took := time.Since(start); !errors.Is(err, context.Canceled) || took != 50*time.Millisecond {
+			t.Fatalf("after %v: %v, want context.Canceled when it is cancelled (50 ms)", took, err)
+		}
+	})
 }
 
 func TestPinBadInputFailsBeforeSending(t *testing.T) {
@@ -332,7 +360,11 @@ type rtFunc func(*http.Request) (*http.Response, error)
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestJWTSourceCachesRefreshesAndSharesOneExchange(t *testing.T) {
-	srv, c := setup(t)
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) { jwtSourceSharesOneExchange(t, srv, bubbleClient(t, srv)) })
+}
+
+func jwtSourceSharesOneExchange(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	k, _ := plex.NewDeviceKey()
 	if err := c.Authentication.RegisterDeviceKey(ctx, plextest.UserToken, k); err != nil {
 		t.Fatal(err)
@@ -378,8 +410,8 @@ func TestJWTSourceCachesRefreshesAndSharesOneExchange(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := s4.Token(cctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 300*time.Millisecond {
-		t.Fatalf("after %v: %v", time.Since(start), err)
+	if _, err := s4.Token(cctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 50*time.Millisecond {
+		t.Fatalf("after %v: %v, want the waiter's deadline (50 ms), not the exchange's 500 ms", time.Since(start), err)
 	}
 	if j, err := s4.Token(ctx); err != nil || j.Token == "" {
 		t.Fatalf("the shared exchange did not finish for later callers: %v", err)

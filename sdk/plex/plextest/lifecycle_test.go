@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk"
@@ -25,9 +26,9 @@ func registeredSource(t *testing.T, lifetime time.Duration) (*plextest.Server, *
 	return srv, c, k, c.Authentication.NewJWTSource(k)
 }
 
-// untilStale sleeps until j has less than half its life left (L = 4 s).
+// untilStale sleeps (in the bubble) until j has less than half its life left.
 func untilStale(j *plex.JWT) {
-	time.Sleep(time.Until(j.ExpiresAt.Add(-j.ExpiresAt.Sub(j.IssuedAt) / 2).Add(100 * time.Millisecond)))
+	time.Sleep(time.Until(j.ExpiresAt.Add(-j.ExpiresAt.Sub(j.IssuedAt) / 2).Add(time.Second)))
 }
 
 func TestJWTSourceCachesOneHourJWTs(t *testing.T) {
@@ -48,75 +49,77 @@ func TestJWTSourceCachesOneHourJWTs(t *testing.T) {
 }
 
 func TestJWTSourceServesStaleAtOnceWithOneBackgroundExchange(t *testing.T) {
-	srv, _, _, src := registeredSource(t, 4*time.Second)
-	old, err := src.Token(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	untilStale(old)
-	srv.FailNext(1, plextest.Fault{Delay: 600 * time.Millisecond}) // a slow nonce
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			j, err := src.Token(ctx)
-			if err != nil || j.Token != old.Token {
-				t.Errorf("stale JWT not served: %v", err)
-			}
-			if d := time.Since(start); d > 300*time.Millisecond {
-				t.Errorf("a caller waited %v for a refresh it did not need", d)
-			}
-		}()
-	}
-	wg.Wait()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		j, err := src.Token(ctx)
-		if err == nil && j.Token != old.Token {
-			break
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) {
+		_, src := bubbleSource(t, srv, time.Hour)
+		old, err := src.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the background exchange never replaced the stale JWT")
+		untilStale(old)
+		exchanges := countOp(srv, "exchangeDeviceJWT")
+		srv.FailNext(1, plextest.Fault{Delay: 10 * time.Second}) // a slow nonce
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				start := time.Now()
+				j, err := src.Token(ctx)
+				if err != nil || j.Token != old.Token {
+					t.Errorf("stale JWT not served: %v", err)
+				}
+				if d := time.Since(start); d != 0 {
+					t.Errorf("a caller waited %v for a refresh it did not need", d)
+				}
+			})
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := countOp(srv, "exchangeDeviceJWT"); n != 2 {
-		t.Fatalf("%d exchanges, want 2 (the first, and one background refresh for 50 callers)", n)
-	}
+		wg.Wait()
+		time.Sleep(11 * time.Second) // the slow nonce answers, the exchange completes
+		synctest.Wait()
+		if j, err := src.Token(ctx); err != nil || j.Token == old.Token {
+			t.Fatalf("the background exchange did not replace the stale JWT: %v", err)
+		}
+		if n := countOp(srv, "exchangeDeviceJWT") - exchanges; n != 1 {
+			t.Fatalf("%d background exchanges for 50 callers, want 1", n)
+		}
+	})
 }
 
 func TestJWTSourceRidesOutAnOutageAndNeverReturnsAnExpiredJWT(t *testing.T) {
-	srv, _, _, src := registeredSource(t, 4*time.Second)
-	held, err := src.Token(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	untilStale(held)
-	srv.FailNext(100000, plextest.Fault{Status: 503})
-	before := srv.RequestCount()
-	for time.Now().Before(held.ExpiresAt.Add(-50 * time.Millisecond)) {
-		j, err := src.Token(ctx)
-		if err != nil || j.Token != held.Token {
-			t.Fatalf("%v before expiry during an outage: %v", time.Until(held.ExpiresAt), err)
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) {
+		_, src := bubbleSource(t, srv, time.Hour)
+		held, err := src.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	// ≈ 300 calls over ≈ 1.5 s: the backoff (1 s, then 2 s) allows two
-	// background exchanges, each one nonce attempt budget (3 requests).
-	if n := srv.RequestCount() - before; n > 6 || n == 0 {
-		t.Fatalf("%d requests during the outage, want 1 to 6 (two background exchanges)", n)
-	}
-	time.Sleep(time.Until(held.ExpiresAt.Add(10 * time.Millisecond)))
-	j, err := src.Token(ctx)
-	if err == nil {
-		t.Fatalf("an expired JWT was returned (expired %v ago)", time.Since(j.ExpiresAt))
-	}
-	var api *sdk.APIError
-	if !errors.As(err, &api) || api.StatusCode != 503 {
-		t.Fatalf("after expiry: %v, want the exchange's 503", err)
-	}
+		untilStale(held)
+		srv.FailNext(100000, plextest.Fault{Status: 503})
+		before := srv.RequestCount()
+		calls := 0
+		for time.Now().Before(held.ExpiresAt.Add(-time.Second)) {
+			j, err := src.Token(ctx)
+			if err != nil || j.Token != held.Token {
+				t.Fatalf("%v before expiry during an outage: %v", time.Until(held.ExpiresAt), err)
+			}
+			calls++
+			time.Sleep(5 * time.Second)
+		}
+		// ≈ 360 calls over ≈ 29 min: the back-off (1 s doubling to 5 min)
+		// allows about ten background exchanges, each one retry budget (3
+		// requests) of the nonce.
+		if n := srv.RequestCount() - before; n > 45 || n < 3 {
+			t.Fatalf("%d requests in %d calls during a 29-minute outage, want 3 to 45 (a backed-off exchange at a time)", n, calls)
+		}
+		time.Sleep(time.Until(held.ExpiresAt.Add(time.Millisecond)))
+		j, err := src.Token(ctx)
+		if err == nil {
+			t.Fatalf("an expired JWT was returned (expired %v ago)", time.Since(j.ExpiresAt))
+		}
+		var api *sdk.APIError
+		if !errors.As(err, &api) || api.StatusCode != 503 {
+			t.Fatalf("after expiry: %v, want the exchange's 503", err)
+		}
+	})
 }
 
 func TestJWTSourceSetTokenAndInvalidate(t *testing.T) {
