@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"regexp"
 	"sort"
 	"strconv"
@@ -325,6 +326,11 @@ func (s *Server) RoundTrip(req *http.Request) (rsp *http.Response, err error) {
 			}
 		}
 	}()
+	// The connection is up at once, as on loopback: a client tracing it
+	// (Connect's probes do) sees it connected before the answer.
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.GotConn != nil {
+		tr.GotConn(httptrace.GotConnInfo{})
+	}
 	rec := httptest.NewRecorder()
 	r := req.Clone(req.Context())
 	r.RequestURI = req.URL.RequestURI()

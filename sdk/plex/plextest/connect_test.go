@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk"
@@ -151,38 +152,57 @@ func TestResourceFields(t *testing.T) {
 	}
 }
 
+// The tests of Connect's timing run under testing/synctest, every address
+// answered in memory (hosts, in connect_hostile_test.go): the durations
+// they check are exact, not wall-clock bounds.
+
+const (
+	lanHost    = "192.168.1.20:32400"
+	remoteHost = "203.0.113.7:32400"
+	relayHost  = "relay.example:32400"
+)
+
+func hostConn(host string, local, relay bool) plex.Connection {
+	return plex.Connection{Protocol: "http", URI: "http://" + host, Local: local, Relay: relay}
+}
+
 // A LAN address that answers as another server is never chosen and never
 // sees a token; the remote answer at 300 ms wins over the relay's instant
 // one, as soon as it arrives.
 func TestConnectSkipsAnotherServer(t *testing.T) {
+	remote := mediaServer(t, homeMachine, 300*time.Millisecond)
+	relay := mediaServer(t, homeMachine, 0)
 	for _, tc := range []struct {
 		name  string
-		local func(t *testing.T) plex.Connection
+		local http.RoundTripper // nil: the connection is refused
 	}{
-		{"wrong identity", func(t *testing.T) plex.Connection {
-			return mediaServer(t, "someone-else", 0).Connection(true, false)
-		}},
-		{"refused", func(t *testing.T) plex.Connection { return refusedConnection(t, true, false) }},
+		{"wrong identity", mediaServer(t, "someone-else", 0)},
+		{"refused", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, c := setup(t)
-			remote := mediaServer(t, homeMachine, 300*time.Millisecond)
-			relay := mediaServer(t, homeMachine, 0)
-			r := plextest.Resource("Home", homeMachine, homeToken, tc.local(t), remote.Connection(false, false), relay.Connection(false, true))
-			sc, took, err := connect(t, c, r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sc.URL != remote.URL || sc.Local || sc.Relay || sc.MachineIdentifier != homeMachine || sc.AccessToken != homeToken {
-				t.Errorf("chose %v, want the remote %s", sc, remote.URL)
-			}
-			// The relay answered at once: waiting for its grace (1 s) would take ≥ 1 s.
-			if took < 300*time.Millisecond || took >= 900*time.Millisecond {
-				t.Errorf("returned after %v, want ≈300 ms (when the remote answered)", took)
-			}
-			if sc.Latency < 300*time.Millisecond {
-				t.Errorf("latency %v, want the remote's ≥ 300 ms", sc.Latency)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				h := hosts{remoteHost: remote, relayHost: relay}
+				if tc.local != nil {
+					h[lanHost] = tc.local
+				}
+				c := inMemoryClient(t, h)
+				r := plextest.Resource("Home", homeMachine, homeToken, hostConn(lanHost, true, false), hostConn(remoteHost, false, false), hostConn(relayHost, false, true))
+				r.PublicAddressMatches = true
+				sc, took, err := connect(t, c, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sc.URL != "http://"+remoteHost || sc.Local || sc.Relay || sc.MachineIdentifier != homeMachine || sc.AccessToken != homeToken {
+					t.Errorf("chose %v, want the remote", sc)
+				}
+				// The relay answered at once: waiting for its grace (1 s) would take ≥ 1 s.
+				if took < 300*time.Millisecond || took >= time.Second {
+					t.Errorf("returned after %v, want when the remote answered (300 ms after its probe started)", took)
+				}
+				if sc.Latency != 300*time.Millisecond {
+					t.Errorf("latency %v, want the remote's 300 ms", sc.Latency)
+				}
+			})
 		})
 	}
 }
@@ -190,42 +210,48 @@ func TestConnectSkipsAnotherServer(t *testing.T) {
 // A hanging LAN address holds the caller for the grace after the first
 // answer (1 s), not its 10 s timeout; the best answer by then wins.
 func TestConnectHangingLocal(t *testing.T) {
-	_, c := setup(t)
 	local := mediaServer(t, homeMachine, time.Hour)
 	remote := mediaServer(t, homeMachine, 300*time.Millisecond)
 	relay := mediaServer(t, homeMachine, 0)
-	r := plextest.Resource("Home", homeMachine, homeToken, local.Connection(true, false), remote.Connection(false, false), relay.Connection(false, true))
-	sc, took, err := connect(t, c, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.URL != remote.URL {
-		t.Errorf("chose %s, want the remote %s", sc.URL, remote.URL)
-	}
-	if took < 900*time.Millisecond || took > 5*time.Second {
-		t.Errorf("returned after %v, want ≈1 s after the relay's answer", took)
-	}
-	if local.Probes() != 1 {
-		t.Errorf("local probed %d times, want 1", local.Probes())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := inMemoryClient(t, hosts{lanHost: local, remoteHost: remote, relayHost: relay})
+		r := plextest.Resource("Home", homeMachine, homeToken, hostConn(lanHost, true, false), hostConn(remoteHost, false, false), hostConn(relayHost, false, true))
+		r.PublicAddressMatches = true
+		sc, took, err := connect(t, c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.URL != "http://"+remoteHost {
+			t.Errorf("chose %s, want the remote", sc.URL)
+		}
+		if took < time.Second || took >= 2*time.Second {
+			t.Errorf("returned after %v, want 1 s after the relay's answer", took)
+		}
+		if local.Probes() != 1 {
+			t.Errorf("local probed %d times, want 1", local.Probes())
+		}
+	})
 }
 
 // The most preferred answer is taken at once, without waiting for others.
 func TestConnectLocalFirst(t *testing.T) {
-	_, c := setup(t)
 	local := mediaServer(t, homeMachine, 0)
 	remote := mediaServer(t, homeMachine, time.Hour)
-	r := plextest.Resource("Home", homeMachine, homeToken, remote.Connection(false, false), local.Connection(true, false))
-	sc, took, err := connect(t, c, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.URL != local.URL || !sc.Local {
-		t.Errorf("chose %v, want the local %s", sc, local.URL)
-	}
-	if took > 900*time.Millisecond {
-		t.Errorf("returned after %v: waited for a less preferred probe", took)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := inMemoryClient(t, hosts{lanHost: local, remoteHost: remote})
+		r := plextest.Resource("Home", homeMachine, homeToken, hostConn(remoteHost, false, false), hostConn(lanHost, true, false))
+		r.PublicAddressMatches = true
+		sc, took, err := connect(t, c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sc.Local || sc.URL != "http://"+lanHost {
+			t.Errorf("chose %v, want the local", sc)
+		}
+		if took != 0 {
+			t.Errorf("returned after %v: waited for a less preferred probe", took)
+		}
+	})
 }
 
 // Local addresses of a server the account does not own are never probed.
@@ -294,20 +320,22 @@ func TestConnectNoConnection(t *testing.T) {
 
 // ctx bounds every probe: hanging addresses end with the context.
 func TestConnectContext(t *testing.T) {
-	_, c := setup(t)
 	a := mediaServer(t, homeMachine, time.Hour)
 	b := mediaServer(t, homeMachine, time.Hour)
-	r := plextest.Resource("Home", homeMachine, homeToken, a.Connection(true, false), b.Connection(false, false))
-	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.Authentication.Connect(cctx, r)
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, plex.ErrNoConnection) {
-		t.Errorf("got %v, want the deadline and ErrNoConnection", err)
-	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("returned after %v", took)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := inMemoryClient(t, hosts{lanHost: a, remoteHost: b})
+		r := plextest.Resource("Home", homeMachine, homeToken, hostConn(lanHost, true, false), hostConn(remoteHost, false, false))
+		cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Authentication.Connect(cctx, r)
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, plex.ErrNoConnection) {
+			t.Errorf("got %v, want the deadline and ErrNoConnection", err)
+		}
+		if took := time.Since(start); took != 200*time.Millisecond {
+			t.Errorf("returned after %v, want the context's 200 ms", took)
+		}
+	})
 }
 
 // The chosen connection's Client sends the server's own token there, and

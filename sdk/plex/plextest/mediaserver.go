@@ -1,6 +1,7 @@
 package plextest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,7 +56,14 @@ func NewMediaServer(machineIdentifier, accessToken string) *MediaServer {
 // whatever host req names: a MediaServer is an http.RoundTripper for
 // tests under testing/synctest, where a real socket would stop the fake
 // clock. Put it in an http.Client's Transport (or route one host to it).
-func (m *MediaServer) RoundTrip(req *http.Request) (*http.Response, error) { return m.f.RoundTrip(req) }
+func (m *MediaServer) RoundTrip(req *http.Request) (*http.Response, error) {
+	return m.f.RoundTrip(req.WithContext(context.WithValue(req.Context(), inMemoryKey{}, true)))
+}
+
+// inMemoryKey marks a request answered by RoundTrip: a delayed answer then
+// waits on the request's context alone, since a wait on a channel made
+// outside a synctest bubble would stop the bubble's clock.
+type inMemoryKey struct{}
 
 // SetDelay makes /identity answer after d (or when the client gives up);
 // a long d is a hanging address.
@@ -130,13 +138,17 @@ func (m *MediaServer) identity(w http.ResponseWriter, r *http.Request) {
 	d := m.delay
 	m.mu.Unlock()
 	if d > 0 {
+		stopped := m.stopped
+		if r.Context().Value(inMemoryKey{}) != nil {
+			stopped = nil
+		}
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			panic(http.ErrAbortHandler) // the client gave up: no answer to validate
-		case <-m.stopped:
+		case <-stopped:
 			panic(http.ErrAbortHandler)
 		}
 	}
