@@ -113,6 +113,12 @@ func (s *Server) Client(opts ...ziggeo.Option) (*ziggeo.Client, error) {
 	return ziggeo.New(s.appToken, s.privateKey, append(base, opts...)...)
 }
 
+// RoundTrip answers req in memory, as the server would over the network,
+// whatever host req names: put the Server in an http.Client's Transport
+// for tests under testing/synctest, where a real socket would stop the
+// fake clock. Requests are validated as over the network.
+func (s *Server) RoundTrip(req *http.Request) (*http.Response, error) { return s.f.RoundTrip(req) }
+
 // HTTPClient returns an *http.Client that talks to the fake.
 func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
 
