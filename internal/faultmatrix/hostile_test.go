@@ -379,8 +379,11 @@ func hostileCase(h *hostile, op hostileOp, seed uint64, force string) (violation
 	if violation != "" {
 		return violation
 	}
-	if took > deadline+time.Second {
-		return fmt.Sprintf("the call took %v, past its %v deadline by more than 1 s", took, deadline)
+	// A hang detector, not a timing check: a call that ignores its context
+	// sits out a hostile hang (3 s); one that honours it returns soon after
+	// the deadline, and 2 s of slack keeps a loaded machine from tripping it.
+	if took > deadline+2*time.Second {
+		return fmt.Sprintf("the call took %v, past its %v deadline by more than 2 s (its context ignored?)", took, deadline)
 	}
 	h.mu.Lock()
 	n, drops, largest := h.n, h.drops, h.largest
