@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex"
@@ -21,12 +22,28 @@ import (
 // a nonce is fetched only when the held device JWT nears its end.
 func TestWaitForJWTPinRenewsTheDeviceJWTOnlyNearItsEnd(t *testing.T) {
 	defer plex.SetDeviceJWTTiming(2*time.Second, time.Second)()
+	synctest.Test(t, waitForJWTPinRenews)
+}
+
+// handlerTransport answers in memory with h, so a synctest bubble's clock
+// is the only one the test sees.
+type handlerTransport struct{ h http.Handler }
+
+func (rt handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	rt.h.ServeHTTP(rec, r)
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}
+
+func waitForJWTPinRenews(t *testing.T) {
 	var mu sync.Mutex
 	nonces, polls, expired := 0, 0, 0
 	seen := map[string]bool{}
 	start := time.Now()
 	approveAt := start.Add(12 * 2 * time.Second / 5)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -53,9 +70,8 @@ func TestWaitForJWTPinRenewsTheDeviceJWTOnlyNearItsEnd(t *testing.T) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	defer srv.Close()
-	c, _ := plex.New(plex.WithClientsURL(srv.URL), plex.WithClientIdentifier("cid"))
+	})
+	c, _ := plex.New(plex.WithClientsURL("https://clients.plex.test"), plex.WithClientIdentifier("cid"), plex.WithHTTPClient(&http.Client{Transport: handlerTransport{h}}))
 	k, _ := plex.NewDeviceKey()
 	j, err := c.Authentication.WaitForJWTPin(context.Background(), &plex.Pin{ID: 42, ExpiresAt: start.Add(30 * time.Minute)}, k, 50*time.Millisecond)
 	if err != nil {
