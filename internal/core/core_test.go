@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -126,6 +127,29 @@ func serve(t *testing.T, h ...http.HandlerFunc) (*scripted, string) {
 	return s, srv.URL + "/"
 }
 
+// inMemory is an http.Client whose requests h answers on the caller's
+// goroutine: under testing/synctest the test's clock is then the only one,
+// so waits take no wall time and their lengths are exact.
+func inMemory(h http.Handler) *http.Client {
+	return &http.Client{Transport: transport(func(r *http.Request) *http.Response {
+		rec := httptest.NewRecorder()
+		sr := r.Clone(r.Context()) // as a server sees it: a body, never nil
+		if sr.Body == nil {
+			sr.Body = http.NoBody
+		}
+		h.ServeHTTP(rec, sr)
+		res := rec.Result()
+		res.Request = r
+		return res
+	})}
+}
+
+// serveMem is serve answered in memory (inMemory), for tests in a bubble.
+func serveMem(h ...http.HandlerFunc) (*scripted, string, *http.Client) {
+	s := &scripted{handlers: h}
+	return s, "http://core.test/", inMemory(s)
+}
+
 func TestRetries5xxThenSucceeds(t *testing.T) {
 	s, url := serve(t, status(500), status(503), ok)
 	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
@@ -156,57 +180,65 @@ func TestGivesUpWithLastAPIError(t *testing.T) {
 }
 
 func TestRetryAfterSecondsIsHonoured(t *testing.T) {
-	s, url := serve(t, status(429, "Retry-After", "1"), ok)
-	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
-		t.Fatal(err)
-	}
-	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
-		t.Fatalf("retried after %v, server asked for 1s", gap)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s, url, hc := serveMem(status(429, "Retry-After", "1"), ok)
+		c := newCore(t, Config{HTTPClient: hc, Retry: ptr(fastRetry(3))})
+		if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
+			t.Fatal(err)
+		}
+		if gap := s.times[1].Sub(s.times[0]); gap != time.Second {
+			t.Fatalf("retried after %v, server asked for 1s", gap)
+		}
+	})
 }
 
 func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
-	// HTTP-dates have 1 s resolution: ask for 2 s so at least 1 s must pass.
-	date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
-	s, url := serve(t, status(503, "Retry-After", date), ok)
-	c := newCore(t, Config{Retry: ptr(fastRetry(3))})
-	if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
-		t.Fatal(err)
-	}
-	if gap := s.times[1].Sub(s.times[0]); gap < time.Second {
-		t.Fatalf("retried after %v, server asked until %s", gap, date)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble's clock starts on a whole second: the date is 2 s away.
+		date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+		s, url, hc := serveMem(status(503, "Retry-After", date), ok)
+		c := newCore(t, Config{HTTPClient: hc, Retry: ptr(fastRetry(3))})
+		if _, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET); err != nil {
+			t.Fatal(err)
+		}
+		if gap := s.times[1].Sub(s.times[0]); gap != 2*time.Second {
+			t.Fatalf("retried after %v, server asked until %s (2 s)", gap, date)
+		}
+	})
 }
 
 func TestRetryAfterBeyondBudgetGivesUpAtOnce(t *testing.T) {
-	for _, hint := range []string{"3600", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
-		s, url := serve(t, status(429, "Retry-After", hint), ok)
-		c := newCore(t, Config{}) // defaults: MaxInterval 30s
-		start := time.Now()
-		_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
-		var apiErr *sdk.APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
-			t.Fatalf("hint %q: err = %v, want *sdk.APIError 429", hint, err)
+	synctest.Test(t, func(t *testing.T) {
+		for _, hint := range []string{"3600", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
+			s, url, hc := serveMem(status(429, "Retry-After", hint), ok)
+			c := newCore(t, Config{HTTPClient: hc}) // defaults: MaxInterval 30s
+			start := time.Now()
+			_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+			var apiErr *sdk.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
+				t.Fatalf("hint %q: err = %v, want *sdk.APIError 429", hint, err)
+			}
+			if took := time.Since(start); s.count() != 1 || took != 0 {
+				t.Fatalf("hint %q: %d requests in %v, want 1 at once", hint, s.count(), took)
+			}
 		}
-		if s.count() != 1 || time.Since(start) > time.Second {
-			t.Fatalf("hint %q: %d requests in %v, want 1 at once", hint, s.count(), time.Since(start))
-		}
-	}
+	})
 }
 
 func TestWaitPastMaxElapsedGivesUp(t *testing.T) {
-	s, url := serve(t, status(503, "Retry-After", "2"), ok)
-	cfg := fastRetry(0)
-	cfg.Backoff.MaxInterval = 10 * time.Second
-	cfg.Backoff.MaxElapsedTime = time.Second
-	c := newCore(t, Config{Retry: &cfg})
-	start := time.Now()
-	_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
-	var apiErr *sdk.APIError
-	if !errors.As(err, &apiErr) || s.count() != 1 || time.Since(start) > 500*time.Millisecond {
-		t.Fatalf("err = %v, %d requests in %v; want 503 at once", err, s.count(), time.Since(start))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s, url, hc := serveMem(status(503, "Retry-After", "2"), ok)
+		cfg := fastRetry(0)
+		cfg.Backoff.MaxInterval = 10 * time.Second
+		cfg.Backoff.MaxElapsedTime = time.Second
+		c := newCore(t, Config{HTTPClient: hc, Retry: &cfg})
+		start := time.Now()
+		_, err := Invoke[payload](context.Background(), c, opIdem, url, nil, nil, sendGET)
+		var apiErr *sdk.APIError
+		if took := time.Since(start); !errors.As(err, &apiErr) || s.count() != 1 || took != 0 {
+			t.Fatalf("err = %v, %d requests in %v; want 503 at once", err, s.count(), took)
+		}
+	})
 }
 
 func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
@@ -242,35 +274,20 @@ func TestConnectionDroppedMidResponseIsRetried(t *testing.T) {
 }
 
 func TestContextCancelledDuringWaitReturnsQuickly(t *testing.T) {
-	s, url := serve(t, status(503, "Retry-After", "30"), ok)
-	c := newCore(t, Config{Retry: &sdk.RetryConfig{Backoff: &sdk.BackoffStrategy{MaxInterval: time.Minute}}})
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for s.count() == 0 {
-			time.Sleep(time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond)
-		cancel()
-	}()
-	done := make(chan error, 1)
-	var cancelledAt time.Time
-	go func() {
+	synctest.Test(t, func(t *testing.T) {
+		s, url, hc := serveMem(status(503, "Retry-After", "30"), ok)
+		c := newCore(t, Config{HTTPClient: hc, Retry: &sdk.RetryConfig{Backoff: &sdk.BackoffStrategy{MaxInterval: time.Minute}}})
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel) // during the 30 s wait
+		start := time.Now()
 		_, err := Invoke[payload](ctx, c, opIdem, url, nil, nil, sendGET)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("returned before cancel: %v", err)
-	case <-ctx.Done():
-		cancelledAt = time.Now()
-	}
-	err := <-done
-	if d := time.Since(cancelledAt); d > 100*time.Millisecond {
-		t.Fatalf("returned %v after cancel", d)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
+		if took := time.Since(start); took != 20*time.Millisecond || s.count() != 1 {
+			t.Fatalf("returned after %v and %d requests, want at the cancel (20 ms) after 1", took, s.count())
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
 }
 
 func TestNonIdempotentRetries(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk"
@@ -181,13 +182,15 @@ func TestBackoffCannotOverflowOrSpin(t *testing.T) {
 		t.Fatalf("1ns interval waits %v: spins", d)
 	}
 	// MaxElapsedTime still bounds a config with a huge MaxInterval.
-	s, url := serve(t, status(503))
-	cfg := &sdk.RetryConfig{MaxAttempts: sdk.UnlimitedAttempts, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond, MaxInterval: math.MaxInt64, MaxElapsedTime: 300 * time.Millisecond}}
-	start := time.Now()
-	_, err = Invoke[payload](context.Background(), newCore(t, Config{Retry: cfg}), opIdem, url, nil, nil, sendGET)
-	if err == nil || time.Since(start) > 2*time.Second || s.count() > 200 {
-		t.Fatalf("%d requests in %v: %v", s.count(), time.Since(start), err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s, url, hc := serveMem(status(503))
+		cfg := &sdk.RetryConfig{MaxAttempts: sdk.UnlimitedAttempts, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond, MaxInterval: math.MaxInt64, MaxElapsedTime: 300 * time.Millisecond}}
+		start := time.Now()
+		_, err := Invoke[payload](context.Background(), newCore(t, Config{HTTPClient: hc, Retry: cfg}), opIdem, url, nil, nil, sendGET)
+		if took := time.Since(start); err == nil || took > 300*time.Millisecond || s.count() > 200 {
+			t.Fatalf("%d requests in %v: %v, want the 300 ms budget kept", s.count(), took, err)
+		}
+	})
 	for _, bad := range []struct {
 		cfg   sdk.RetryConfig
 		field string
@@ -221,15 +224,17 @@ func TestZeroRetryConfigFieldsMeanDefaults(t *testing.T) {
 }
 
 func TestRetryAfterTooLargeToParseGivesUpAtOnce(t *testing.T) {
-	for _, hdr := range [][2]string{{"Retry-After", "99999999999999999999"}, {"Retry-After-Ms", "1e300"}, {"Retry-After-Ms", "+Inf"}} {
-		s, url := serve(t, status(503, hdr[0], hdr[1]), ok)
-		start := time.Now()
-		_, err := Invoke[payload](context.Background(), newCore(t, Config{Retry: ptr(fastRetry(3))}), opIdem, url, nil, nil, sendGET)
-		var api *sdk.APIError
-		if !errors.As(err, &api) || api.StatusCode != 503 || s.count() != 1 || time.Since(start) > time.Second {
-			t.Errorf("%s: %s: %v after %d requests", hdr[0], hdr[1], err, s.count())
+	synctest.Test(t, func(t *testing.T) {
+		for _, hdr := range [][2]string{{"Retry-After", "99999999999999999999"}, {"Retry-After-Ms", "1e300"}, {"Retry-After-Ms", "+Inf"}} {
+			s, url, hc := serveMem(status(503, hdr[0], hdr[1]), ok)
+			start := time.Now()
+			_, err := Invoke[payload](context.Background(), newCore(t, Config{HTTPClient: hc, Retry: ptr(fastRetry(3))}), opIdem, url, nil, nil, sendGET)
+			var api *sdk.APIError
+			if took := time.Since(start); !errors.As(err, &api) || api.StatusCode != 503 || s.count() != 1 || took != 0 {
+				t.Errorf("%s: %s: %v after %d requests in %v, want the 503 at once", hdr[0], hdr[1], err, s.count(), took)
+			}
 		}
-	}
+	})
 }
 
 // transport answers from memory like the hand-built transports in users' tests.
@@ -298,15 +303,17 @@ func TestNullBodyIsAnError(t *testing.T) {
 }
 
 func TestDeadlineShorterThanRetryAfterReturnsTheAnswer(t *testing.T) {
-	_, url := serve(t, status(503, "Retry-After", "2"), ok)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := Invoke[payload](ctx, newCore(t, Config{Retry: ptr(fastRetry(3))}), opIdem, url, nil, nil, sendGET)
-	var api *sdk.APIError
-	if !errors.As(err, &api) || api.StatusCode != 503 || time.Since(start) > 300*time.Millisecond {
-		t.Fatalf("after %v: %v, want the 503 at once", time.Since(start), err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		_, url, hc := serveMem(status(503, "Retry-After", "2"), ok)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := Invoke[payload](ctx, newCore(t, Config{HTTPClient: hc, Retry: ptr(fastRetry(3))}), opIdem, url, nil, nil, sendGET)
+		var api *sdk.APIError
+		if took := time.Since(start); !errors.As(err, &api) || api.StatusCode != 503 || took != 0 {
+			t.Fatalf("after %v: %v, want the 503 at once", took, err)
+		}
+	})
 }
 
 func TestDefaultTransportKeepsConnectionsForConcurrentCallers(t *testing.T) {
