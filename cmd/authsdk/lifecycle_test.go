@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
 )
 
@@ -67,61 +70,63 @@ func TestPlexHomeAndSwitch(t *testing.T) {
 func TestPlexLoginJWT(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	key := filepath.Join(t.TempDir(), "new", "dir", "device.pem")
-	envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-jwt-login"}
-	approveWhenAsked(t, srv, plextest.UserToken)
-	r := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL())
-	tok := strings.TrimSpace(r.stdout)
-	if r.code != 0 || strings.Count(tok, ".") != 2 || !strings.Contains(r.stderr, "expires") {
-		t.Fatalf("login --jwt: %+v", r)
-	}
-	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v", err)
-	}
-	if fi, err := os.Stat(filepath.Dir(key)); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("key directory: %v", err)
-	}
-	// The JWT works on plex.tv, and the key refreshes it with no token.
-	c, _ := srv.Client()
-	if _, err := c.Authentication.GetUserDetails(context.Background(), tok); err != nil {
-		t.Fatal(err)
-	}
-	j := runCLI(t, "", envs, "plex", "jwt", "token", "--key-file", key, "--clients-url", srv.ClientsURL())
-	if j.code != 0 || strings.TrimSpace(j.stdout) == tok {
-		t.Fatalf("refresh: %+v", j)
-	}
-	for _, r := range srv.Requests() {
-		if strings.HasPrefix(r.Path, plextest.ClientsPath) && r.Header.Get("X-Plex-Token") != "" {
-			t.Fatalf("%s %s sent a token", r.Method, r.Path)
+	synctest.Test(t, func(t *testing.T) {
+		key := filepath.Join(t.TempDir(), "new", "dir", "device.pem")
+		envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-jwt-login"}
+		approveWhenAsked(t, srv, plextest.UserToken)
+		r := runCLIMem(t, srv, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL())
+		tok := strings.TrimSpace(r.stdout)
+		if r.code != 0 || strings.Count(tok, ".") != 2 || !strings.Contains(r.stderr, "expires") {
+			t.Fatalf("login --jwt: %+v", r)
 		}
-	}
-	// An existing key is used, not replaced; a symlink is never written through.
-	before, _ := os.ReadFile(key)
-	approveWhenAsked(t, srv, plextest.UserToken)
-	if r := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); r.code != 0 {
-		t.Fatalf("second login: %+v", r)
-	}
-	if after, _ := os.ReadFile(key); string(after) != string(before) {
-		t.Fatal("an existing key was replaced without --force")
-	}
-	target := filepath.Join(t.TempDir(), "target")
-	_ = os.WriteFile(target, []byte("precious"), 0o644)
-	link := filepath.Join(t.TempDir(), "link.pem")
-	_ = os.Symlink(target, link)
-	if r := runCLI(t, "", nil, "plex", "jwt", "keygen", "--key-file", link, "--force"); r.code != 2 {
-		t.Fatalf("keygen through a symlink: %+v", r)
-	}
-	if b, _ := os.ReadFile(target); string(b) != "precious" {
-		t.Fatal("the symlink's target was overwritten")
-	}
-	if r := runCLI(t, "", envs, "plex", "login", "--key-file", key); r.code != 2 {
-		t.Fatalf("--key-file without --jwt: %+v", r)
-	}
-	srv.SetPinLifetime(1500 * time.Millisecond)
-	if x := runCLI(t, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); x.code != 1 || !strings.Contains(x.stderr, "expired") || !strings.Contains(x.stderr, "login --jwt --key-file") || x.stdout != "" {
-		t.Fatalf("expired JWT PIN: %+v", x)
-	}
-	srv.AssertNoViolations(t)
+		if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("key file: %v", err)
+		}
+		if fi, err := os.Stat(filepath.Dir(key)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("key directory: %v", err)
+		}
+		// The JWT works on plex.tv, and the key refreshes it with no token.
+		c, _ := srv.Client(plex.WithHTTPClient(&http.Client{Transport: srv}))
+		if _, err := c.Authentication.GetUserDetails(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+		j := runCLIMem(t, srv, "", envs, "plex", "jwt", "token", "--key-file", key, "--clients-url", srv.ClientsURL())
+		if j.code != 0 || strings.TrimSpace(j.stdout) == tok {
+			t.Fatalf("refresh: %+v", j)
+		}
+		for _, r := range srv.Requests() {
+			if strings.HasPrefix(r.Path, plextest.ClientsPath) && r.Header.Get("X-Plex-Token") != "" {
+				t.Fatalf("%s %s sent a token", r.Method, r.Path)
+			}
+		}
+		// An existing key is used, not replaced; a symlink is never written through.
+		before, _ := os.ReadFile(key)
+		approveWhenAsked(t, srv, plextest.UserToken)
+		if r := runCLIMem(t, srv, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); r.code != 0 {
+			t.Fatalf("second login: %+v", r)
+		}
+		if after, _ := os.ReadFile(key); string(after) != string(before) {
+			t.Fatal("an existing key was replaced without --force")
+		}
+		target := filepath.Join(t.TempDir(), "target")
+		_ = os.WriteFile(target, []byte("precious"), 0o644)
+		link := filepath.Join(t.TempDir(), "link.pem")
+		_ = os.Symlink(target, link)
+		if r := runCLIMem(t, srv, "", nil, "plex", "jwt", "keygen", "--key-file", link, "--force"); r.code != 2 {
+			t.Fatalf("keygen through a symlink: %+v", r)
+		}
+		if b, _ := os.ReadFile(target); string(b) != "precious" {
+			t.Fatal("the symlink's target was overwritten")
+		}
+		if r := runCLIMem(t, srv, "", envs, "plex", "login", "--key-file", key); r.code != 2 {
+			t.Fatalf("--key-file without --jwt: %+v", r)
+		}
+		srv.SetPinLifetime(1500 * time.Millisecond)
+		if x := runCLIMem(t, srv, "", envs, "plex", "login", "--jwt", "--key-file", key, "--clients-url", srv.ClientsURL()); x.code != 1 || !strings.Contains(x.stderr, "expired") || !strings.Contains(x.stderr, "login --jwt --key-file") || x.stdout != "" {
+			t.Fatalf("expired JWT PIN: %+v", x)
+		}
+		srv.AssertNoViolations(t)
+	})
 }
 
 // A protected profile with nothing on stdin (/dev/null, as in cron): the

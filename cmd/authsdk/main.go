@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -48,6 +49,9 @@ type env struct {
 	isTerminal bool
 	// termSize is stderr's terminal size in columns and rows.
 	termSize func() (width, height int, ok bool)
+	// transport, when set, carries every API request (tests answer them in
+	// memory, under testing/synctest); nil is the SDK's own.
+	transport http.RoundTripper
 }
 
 // usageError is a bad command line or a local validation error: exit 2.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,14 @@ var configDirs sync.Map // *testing.T → dir
 
 func runCLI(t *testing.T, stdin string, environ map[string]string, args ...string) result {
 	t.Helper()
+	return runCLIMem(t, nil, stdin, environ, args...)
+}
+
+// runCLIMem is runCLI with every API request sent through rt (a fake
+// answering in memory, for tests under testing/synctest); nil is the
+// network.
+func runCLIMem(t *testing.T, rt http.RoundTripper, stdin string, environ map[string]string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	configDir := testConfigDir(t)
 	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string {
@@ -46,7 +55,7 @@ func runCLI(t *testing.T, stdin string, environ map[string]string, args ...strin
 			return v
 		}
 		return configDir
-	}}
+	}, transport: rt}
 	e.readSecret = terminalSecretReader(e)
 	code := run(context.Background(), args, e)
 	return result{code, out.String(), errb.String()}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -94,6 +95,9 @@ func (f *plexFlags) client(e *env, accessToken string) (*plex.Client, error) {
 	}
 	if rc := f.api.retryConfig(); rc != nil {
 		opts = append(opts, plex.WithRetryConfig(*rc))
+	}
+	if e.transport != nil {
+		opts = append(opts, plex.WithHTTPClient(&http.Client{Transport: e.transport}))
 	}
 	c, err := plex.New(opts...)
 	return c, localError(err)

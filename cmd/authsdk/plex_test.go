@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
@@ -37,26 +38,28 @@ func approveWhenAsked(t *testing.T, srv *plextest.Server, token string) {
 func TestPlexLogin(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-login"}
-	approveWhenAsked(t, srv, plextest.UserToken)
-	r := runCLI(t, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
-	if r.code != 0 || strings.TrimSpace(r.stdout) != plextest.UserToken {
-		t.Fatalf("login: %+v", r)
-	}
-	if !strings.Contains(r.stderr, "https://app.plex.tv/auth#?clientID=cli-login&code=") || strings.Contains(r.stderr, "▀") || !strings.Contains(r.stderr, "expires at") {
-		t.Fatalf("no link or time left, or a QR code in a pipe, on stderr:\n%s", r.stderr)
-	}
-	approveWhenAsked(t, srv, plextest.UserToken)
-	j := runCLI(t, "", envs, "plex", "login", "--link", "--json", "--plex-tv-url", srv.PlexTVURL())
-	if j.code != 0 || !strings.Contains(j.stdout, `"email": "username@email.com"`) || !strings.Contains(j.stderr, "https://plex.tv/link") {
-		t.Fatalf("login --link --json: %+v", j)
-	}
-	srv.SetPinLifetime(1500 * time.Millisecond)
-	x := runCLI(t, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
-	if x.code != 1 || !strings.Contains(x.stderr, "expired") || x.stdout != "" {
-		t.Fatalf("expired PIN: %+v", x)
-	}
-	srv.AssertNoViolations(t)
+	synctest.Test(t, func(t *testing.T) {
+		envs := map[string]string{"PLEX_CLIENT_IDENTIFIER": "cli-login"}
+		approveWhenAsked(t, srv, plextest.UserToken)
+		r := runCLIMem(t, srv, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
+		if r.code != 0 || strings.TrimSpace(r.stdout) != plextest.UserToken {
+			t.Fatalf("login: %+v", r)
+		}
+		if !strings.Contains(r.stderr, "https://app.plex.tv/auth#?clientID=cli-login&code=") || strings.Contains(r.stderr, "▀") || !strings.Contains(r.stderr, "expires at") {
+			t.Fatalf("no link or time left, or a QR code in a pipe, on stderr:\n%s", r.stderr)
+		}
+		approveWhenAsked(t, srv, plextest.UserToken)
+		j := runCLIMem(t, srv, "", envs, "plex", "login", "--link", "--json", "--plex-tv-url", srv.PlexTVURL())
+		if j.code != 0 || !strings.Contains(j.stdout, `"email": "username@email.com"`) || !strings.Contains(j.stderr, "https://plex.tv/link") {
+			t.Fatalf("login --link --json: %+v", j)
+		}
+		srv.SetPinLifetime(1500 * time.Millisecond)
+		x := runCLIMem(t, srv, "", envs, "plex", "login", "--plex-tv-url", srv.PlexTVURL())
+		if x.code != 1 || !strings.Contains(x.stderr, "expired") || x.stdout != "" {
+			t.Fatalf("expired PIN: %+v", x)
+		}
+		srv.AssertNoViolations(t)
+	})
 }
 
 func TestPlexServers(t *testing.T) {
@@ -157,7 +160,7 @@ func TestPlexLoginInterrupted(t *testing.T) {
 		}
 		stderr.waitFor(t, "Waiting for approval")
 		_ = cmd.Process.Signal(os.Interrupt)
-		if code, exited := exitWithin(cmd, 2*time.Second); !exited || code != 130 {
+		if code, exited := exitWithin(cmd); !exited || code != 130 {
 			t.Fatalf("%v: exited %v with %d; stderr %q", args, exited, code, stderr.String())
 		}
 	}
@@ -268,36 +271,38 @@ func TestHostileTokensAreNotPrinted(t *testing.T) {
 func TestLoginQRCodeChoices(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
-	const uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301" // a longer link: a larger QR code
-	for _, tc := range []struct {
-		args         []string
-		cid          string
-		w, h         int
-		wantQR, hint bool
-	}{
-		{nil, "qr", 80, 24, true, false},
-		{[]string{"--no-qr"}, "qr", 80, 24, false, false},
-		{nil, "qr", 80, 20, false, true},
-		{nil, "qr", 60, 40, false, true},
-		{[]string{"--link"}, "qr", 80, 24, false, false},
-		{nil, uuid, 80, 24, false, true},
-		{nil, uuid, 80, 30, true, false},
-	} {
-		approveWhenAsked(t, srv, plextest.UserToken)
-		var out, errb bytes.Buffer
-		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
-			return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": tc.cid, "AUTHSDK_CONFIG_DIR": testConfigDir(t)}[k]
-		}, isTerminal: true, termSize: func() (int, int, bool) { return tc.w, tc.h, true }}
-		e.readSecret = terminalSecretReader(e)
-		code := run(context.Background(), append([]string{"plex", "login"}, tc.args...), e)
-		if code != 0 || strings.TrimSpace(out.String()) != plextest.UserToken {
-			t.Errorf("%v %dx%d: exit %d %q", tc.args, tc.w, tc.h, code, errb.String())
+	synctest.Test(t, func(t *testing.T) {
+		const uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301" // a longer link: a larger QR code
+		for _, tc := range []struct {
+			args         []string
+			cid          string
+			w, h         int
+			wantQR, hint bool
+		}{
+			{nil, "qr", 80, 24, true, false},
+			{[]string{"--no-qr"}, "qr", 80, 24, false, false},
+			{nil, "qr", 80, 20, false, true},
+			{nil, "qr", 60, 40, false, true},
+			{[]string{"--link"}, "qr", 80, 24, false, false},
+			{nil, uuid, 80, 24, false, true},
+			{nil, uuid, 80, 30, true, false},
+		} {
+			approveWhenAsked(t, srv, plextest.UserToken)
+			var out, errb bytes.Buffer
+			e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+				return map[string]string{"PLEX_TV_URL": srv.PlexTVURL(), "PLEX_CLIENT_IDENTIFIER": tc.cid, "AUTHSDK_CONFIG_DIR": testConfigDir(t)}[k]
+			}, isTerminal: true, termSize: func() (int, int, bool) { return tc.w, tc.h, true }, transport: srv}
+			e.readSecret = terminalSecretReader(e)
+			code := run(context.Background(), append([]string{"plex", "login"}, tc.args...), e)
+			if code != 0 || strings.TrimSpace(out.String()) != plextest.UserToken {
+				t.Errorf("%v %dx%d: exit %d %q", tc.args, tc.w, tc.h, code, errb.String())
+			}
+			if got := strings.Contains(errb.String(), "\x1b[30;107m"); got != tc.wantQR {
+				t.Errorf("%v %s %dx%d: QR code drawn %v, want %v:\n%s", tc.args, tc.cid, tc.w, tc.h, got, tc.wantQR, errb.String())
+			}
+			if got := strings.Contains(errb.String(), "A larger terminal shows a QR code"); got != tc.hint {
+				t.Errorf("%v %s %dx%d: hint for a larger terminal %v, want %v", tc.args, tc.cid, tc.w, tc.h, got, tc.hint)
+			}
 		}
-		if got := strings.Contains(errb.String(), "\x1b[30;107m"); got != tc.wantQR {
-			t.Errorf("%v %s %dx%d: QR code drawn %v, want %v:\n%s", tc.args, tc.cid, tc.w, tc.h, got, tc.wantQR, errb.String())
-		}
-		if got := strings.Contains(errb.String(), "A larger terminal shows a QR code"); got != tc.hint {
-			t.Errorf("%v %s %dx%d: hint for a larger terminal %v, want %v", tc.args, tc.cid, tc.w, tc.h, got, tc.hint)
-		}
-	}
+	})
 }

@@ -32,9 +32,9 @@ func TestCtrlCAtPrompts(t *testing.T) {
 				_, _ = ptmx.Write([]byte(plextest.Password + "\r"))
 				out.waitFor(t, at)
 			}
-			time.Sleep(50 * time.Millisecond) // let the prompt turn echo off
-			_, _ = ptmx.Write([]byte{3})      // Ctrl-C
-			code, exited := exitWithin(cmd, 3*time.Second)
+			waitEchoOff(t, tty)          // the prompt is reading
+			_, _ = ptmx.Write([]byte{3}) // Ctrl-C
+			code, exited := exitWithin(cmd)
 			if !exited {
 				t.Fatalf("Ctrl-C at %q did not end the command; terminal: %q", at, out.String())
 			}
@@ -52,6 +52,25 @@ func TestCtrlCAtPrompts(t *testing.T) {
 				t.Fatal("password echoed")
 			}
 		})
+	}
+}
+
+// waitEchoOff waits until the program has turned the terminal's echo off.
+func waitEchoOff(t *testing.T, tty *os.File) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), ioctlGetTermios)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the prompt never turned echo off")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -216,11 +216,10 @@ func loginQRCodeDecodes(t *testing.T, rowsN uint16, env []string) {
 	defer srv.Close()
 	cmd, ptmx, _, out := startOnPTY(t, &pty.Winsize{Rows: rowsN, Cols: 80},
 		append([]string{"PLEX_TV_URL=" + srv.PlexTVURL(), "TERM=xterm-256color"}, env...), "plex", "login")
-	out.waitFor(t, " left")
-	time.Sleep(1200 * time.Millisecond) // one more tick of the countdown
+	out.waitForCount(t, " left", 2) // the countdown has ticked once
 	raw := out.String()
 	_, _ = ptmx.Write([]byte{3}) // Ctrl-C
-	code, exited := exitWithin(cmd, 5*time.Second)
+	code, exited := exitWithin(cmd)
 	if !exited {
 		t.Fatal("Ctrl-C did not end plex login")
 	}
@@ -272,7 +271,7 @@ func TestLoginNoQRCodeWithoutTerminal(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for len(srv.PendingPins()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

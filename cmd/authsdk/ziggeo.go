@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -236,6 +237,9 @@ func authTokensCommand(verb string) *command {
 		}
 		if rc := f.api.retryConfig(); rc != nil {
 			opts = append(opts, ziggeo.WithRetryConfig(*rc))
+		}
+		if e.transport != nil {
+			opts = append(opts, ziggeo.WithHTTPClient(&http.Client{Transport: e.transport}))
 		}
 		zc, err := ziggeo.New(app, key, opts...)
 		if err != nil {
