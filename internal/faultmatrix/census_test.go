@@ -9,13 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/authsdk/authsdk/api"
@@ -117,102 +120,105 @@ func TestSecretsCensus(t *testing.T) {
 		}),
 	}
 	var channels []string
-	for name, h := range paths {
-		u := closedURL(t)
-		if h != nil {
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			u = srv.URL
-		}
-		retry := ziggeo.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}})
-		zc, err := ziggeo.New("census-app", cPrivate, ziggeo.WithEncryptionKey(cEncryption), ziggeo.WithServerURL(u), ziggeo.WithLogger(jsonLog), retry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc, err := plex.New(plex.WithServerURL(u), plex.WithPlexTVURL(u), plex.WithClientsURL(u), plex.WithAccessToken(cAccess),
-			plex.WithClientIdentifier("census-client"), plex.WithLogger(textLog),
-			plex.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, _ := plex.NewDeviceKey()
-		a := pc.Authentication
-		calls := map[string]func() error{
-			"ziggeo.Get":    func() error { _, err := zc.AuthTokens.Get(ctx, cAuthToken); return err },
-			"ziggeo.Create": func() error { _, err := zc.AuthTokens.Create(ctx, ziggeo.AuthTokenParams{}); return err },
-			"ziggeo.Update": func() error {
-				_, err := zc.AuthTokens.Update(ctx, cAuthToken, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(1)})
-				return err
-			},
-			"ziggeo.Delete": func() error { return zc.AuthTokens.Delete(ctx, cAuthToken) },
-			"plex.GetTransientToken": func() error {
-				_, err := a.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
-				return err
-			},
-			"plex.GetSourceConnectionInformation": func() error { _, err := a.GetSourceConnectionInformation(ctx, "server://x"); return err },
-			"plex.GetUserDetails":                 func() error { _, err := a.GetUserDetails(ctx, cUserToken); return err },
-			"plex.PostUsersSignInData": func() error {
-				_, err := a.PostUsersSignInData(ctx, plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode})
-				return err
-			},
-			"plex.CreatePin":          func() error { _, err := a.CreatePin(ctx, true); return err },
-			"plex.GetPin":             func() error { _, err := a.GetPin(ctx, 42); return err },
-			"plex.GetServerResources": func() error { _, err := a.GetServerResources(ctx, cUserToken); return err },
-			"plex.RegisterDeviceKey":  func() error { return a.RegisterDeviceKey(ctx, cUserToken, key) },
-			"plex.ExchangeDeviceJWT":  func() error { _, err := a.ExchangeDeviceJWT(ctx, key); return err },
-			"plex.Ping":               func() error { return a.Ping(ctx, cUserToken) },
-			"plex.SignOut":            func() error { return a.SignOut(ctx, cUserToken) },
-			"plex.GetHomeUsers":       func() error { _, err := a.GetHomeUsers(ctx, cUserToken); return err },
-			"plex.LinkPin":            func() error { return a.LinkPin(ctx, cUserToken, "AB12") },
-			"plex.GetClaimToken":      func() error { _, err := a.GetClaimToken(ctx, cUserToken); return err },
-			"plex.SwitchHomeUser":     func() error { _, err := a.SwitchHomeUser(ctx, cUserToken, "abcdef0123456789", cPin); return err },
-			"plex.CreateJWTPin":       func() error { _, err := a.CreateJWTPin(ctx, key, true); return err },
-			"plex.WaitForPin": func() error {
-				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				defer cancel()
-				_, err := a.WaitForPin(wctx, &plex.Pin{ID: 42}, time.Millisecond)
-				return err
-			},
-			"plex.Connect": func() error {
-				r := plex.Resource{Name: "pms", ClientIdentifier: "machine", AccessToken: cAccess, Owned: true,
-					Connections: []plex.Connection{{Protocol: "http", URI: u + "/?X-Plex-Token=" + cUserToken, Local: true}}}
-				_, err := a.Connect(ctx, r)
-				return err
-			},
-			"plex.WaitForJWTPin": func() error {
-				wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				defer cancel()
-				_, err := a.WaitForJWTPin(wctx, &plex.Pin{ID: 42}, key, time.Millisecond)
-				return err
-			},
-		}
-		for op := range censusCovers {
-			if calls[op] == nil {
-				t.Fatalf("censusCovers names %q, which the census does not call", op)
+	// In a synctest bubble, answered in memory: the PIN waits' 2 s
+	// deadlines take no wall time.
+	synctest.Test(t, func(t *testing.T) {
+		for name, h := range paths {
+			const u = "http://census.test:8080"
+			hc := &http.Client{Transport: refused{}}
+			if h != nil {
+				hc.Transport = inMemory{h}
+			}
+			retry := ziggeo.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}})
+			zc, err := ziggeo.New("census-app", cPrivate, ziggeo.WithEncryptionKey(cEncryption), ziggeo.WithServerURL(u), ziggeo.WithLogger(jsonLog), retry, ziggeo.WithHTTPClient(hc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pc, err := plex.New(plex.WithServerURL(u), plex.WithPlexTVURL(u), plex.WithClientsURL(u), plex.WithAccessToken(cAccess),
+				plex.WithClientIdentifier("census-client"), plex.WithLogger(textLog), plex.WithHTTPClient(hc),
+				plex.WithRetryConfig(sdk.RetryConfig{MaxAttempts: 2, Backoff: &sdk.BackoffStrategy{InitialInterval: time.Millisecond}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := plex.NewDeviceKey()
+			a := pc.Authentication
+			calls := map[string]func() error{
+				"ziggeo.Get":    func() error { _, err := zc.AuthTokens.Get(ctx, cAuthToken); return err },
+				"ziggeo.Create": func() error { _, err := zc.AuthTokens.Create(ctx, ziggeo.AuthTokenParams{}); return err },
+				"ziggeo.Update": func() error {
+					_, err := zc.AuthTokens.Update(ctx, cAuthToken, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(1)})
+					return err
+				},
+				"ziggeo.Delete": func() error { return zc.AuthTokens.Delete(ctx, cAuthToken) },
+				"plex.GetTransientToken": func() error {
+					_, err := a.GetTransientToken(ctx, plex.TransientTokenTypeDelegation, plex.ScopeAll)
+					return err
+				},
+				"plex.GetSourceConnectionInformation": func() error { _, err := a.GetSourceConnectionInformation(ctx, "server://x"); return err },
+				"plex.GetUserDetails":                 func() error { _, err := a.GetUserDetails(ctx, cUserToken); return err },
+				"plex.PostUsersSignInData": func() error {
+					_, err := a.PostUsersSignInData(ctx, plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode})
+					return err
+				},
+				"plex.CreatePin":          func() error { _, err := a.CreatePin(ctx, true); return err },
+				"plex.GetPin":             func() error { _, err := a.GetPin(ctx, 42); return err },
+				"plex.GetServerResources": func() error { _, err := a.GetServerResources(ctx, cUserToken); return err },
+				"plex.RegisterDeviceKey":  func() error { return a.RegisterDeviceKey(ctx, cUserToken, key) },
+				"plex.ExchangeDeviceJWT":  func() error { _, err := a.ExchangeDeviceJWT(ctx, key); return err },
+				"plex.Ping":               func() error { return a.Ping(ctx, cUserToken) },
+				"plex.SignOut":            func() error { return a.SignOut(ctx, cUserToken) },
+				"plex.GetHomeUsers":       func() error { _, err := a.GetHomeUsers(ctx, cUserToken); return err },
+				"plex.LinkPin":            func() error { return a.LinkPin(ctx, cUserToken, "AB12") },
+				"plex.GetClaimToken":      func() error { _, err := a.GetClaimToken(ctx, cUserToken); return err },
+				"plex.SwitchHomeUser":     func() error { _, err := a.SwitchHomeUser(ctx, cUserToken, "abcdef0123456789", cPin); return err },
+				"plex.CreateJWTPin":       func() error { _, err := a.CreateJWTPin(ctx, key, true); return err },
+				"plex.WaitForPin": func() error {
+					wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					defer cancel()
+					_, err := a.WaitForPin(wctx, &plex.Pin{ID: 42}, time.Millisecond)
+					return err
+				},
+				"plex.Connect": func() error {
+					r := plex.Resource{Name: "pms", ClientIdentifier: "machine", AccessToken: cAccess, Owned: true,
+						Connections: []plex.Connection{{Protocol: "http", URI: u + "/?X-Plex-Token=" + cUserToken, Local: true}}}
+					_, err := a.Connect(ctx, r)
+					return err
+				},
+				"plex.WaitForJWTPin": func() error {
+					wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					defer cancel()
+					_, err := a.WaitForJWTPin(wctx, &plex.Pin{ID: 42}, key, time.Millisecond)
+					return err
+				},
+			}
+			for op := range censusCovers {
+				if calls[op] == nil {
+					t.Fatalf("censusCovers names %q, which the census does not call", op)
+				}
+			}
+			for op, call := range calls {
+				err := call()
+				if err == nil {
+					continue // an echo that happens to decode (GetPin) is not a failure path
+				}
+				var b bytes.Buffer
+				slog.New(slog.NewJSONHandler(&b, nil)).Info("call failed", "err", err)
+				slog.New(slog.NewTextHandler(&b, nil)).Info("call failed", "err", err)
+				channels = append(channels, name+" / "+op+": "+err.Error()+fmt.Sprintf(" %v %+v %#v %s", err, err, err, err)+b.String())
+			}
+			// Values holding secrets, through every channel.
+			req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
+			src := a.NewJWTSource(key)
+			tr := plex.Transport{Source: plex.StaticToken(cUserToken)}
+			for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key, *key, src, *src, tr, &tr} {
+				var b bytes.Buffer
+				slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
+				slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)
+				j, _ := json.Marshal(v)
+				channels = append(channels, fmt.Sprintf("%T: %v %+v %#v %s ", v, v, v, v, v)+b.String()+string(j))
 			}
 		}
-		for op, call := range calls {
-			err := call()
-			if err == nil {
-				continue // an echo that happens to decode (GetPin) is not a failure path
-			}
-			var b bytes.Buffer
-			slog.New(slog.NewJSONHandler(&b, nil)).Info("call failed", "err", err)
-			slog.New(slog.NewTextHandler(&b, nil)).Info("call failed", "err", err)
-			channels = append(channels, name+" / "+op+": "+err.Error()+fmt.Sprintf(" %v %+v %#v %s", err, err, err, err)+b.String())
-		}
-		// Values holding secrets, through every channel.
-		req := plex.SignInRequest{Login: "me", Password: cPassword, VerificationCode: cCode}
-		src := a.NewJWTSource(key)
-		tr := plex.Transport{Source: plex.StaticToken(cUserToken)}
-		for _, v := range []any{zc, *zc, zc.AuthTokens, *zc.AuthTokens, zc.Auth, *zc.Auth, pc, *pc, a, *a, req, &req, key, *key, src, *src, tr, &tr} {
-			var b bytes.Buffer
-			slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
-			slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)
-			j, _ := json.Marshal(v)
-			channels = append(channels, fmt.Sprintf("%T: %v %+v %#v %s ", v, v, v, v, v)+b.String()+string(j))
-		}
-	}
+	})
 	channels = append(channels, logs.String())
 	for _, c := range channels {
 		if f := leaks(c); f != "" {
@@ -223,6 +229,30 @@ func TestSecretsCensus(t *testing.T) {
 	if len(channels) < 60 {
 		t.Fatalf("census covered only %d outputs", len(channels))
 	}
+}
+
+// inMemory answers with h on the caller's goroutine, the request as a
+// server would see it.
+type inMemory struct{ h http.Handler }
+
+func (m inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.RequestURI = req.URL.RequestURI()
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	m.h.ServeHTTP(rec, r)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
+}
+
+// refused is an address nothing listens on.
+type refused struct{}
+
+func (refused) RoundTrip(req *http.Request) (*http.Response, error) {
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 }
 
 // Results show their tokens redacted in fmt, slog and json.Marshal, alone
