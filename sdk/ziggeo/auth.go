@@ -10,6 +10,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,9 +31,10 @@ type authState struct {
 // encState is what one token's encryption reuses: the plaintext buffer and
 // a CBC encrypter whose IV is reset (NewCBCEncrypter allocates 512 bytes).
 type encState struct {
-	buf  []byte
-	mode cipher.BlockMode
-	iv   ivSetter // mode's SetIV, nil if the standard library stops offering it
+	buf   []byte
+	mode  cipher.BlockMode
+	iv    ivSetter // mode's SetIV, nil if the standard library stops offering it
+	ivBuf [16]byte // the IV handed to mode: here, not on the heap per call
 }
 
 // ivSetter is what the standard library's CBC encrypter offers to reuse it.
@@ -76,10 +78,12 @@ func (a *Auth) Generate(p AuthTokenParams) (string, error) {
 func (a *Auth) encrypt(p AuthTokenParams, nonce []byte, iv [16]byte) string {
 	st, _ := a.state.Get().(*encState)
 	if st == nil {
-		st = &encState{buf: make([]byte, 0, 512), mode: cipher.NewCBCEncrypter(a.block, iv[:])}
+		st = &encState{buf: make([]byte, 0, 512), ivBuf: iv}
+		st.mode = cipher.NewCBCEncrypter(a.block, st.ivBuf[:])
 		st.iv, _ = st.mode.(ivSetter)
 	} else {
-		st.iv.SetIV(iv[:])
+		st.ivBuf = iv
+		st.iv.SetIV(st.ivBuf[:])
 	}
 	buf := p.appendFields(append(st.buf[:0], '{'))
 	buf = append(append(append(buf, a.tail...), nonce...), `"}`...)
@@ -88,14 +92,20 @@ func (a *Auth) encrypt(p AuthTokenParams, nonce []byte, iv [16]byte) string {
 		buf = append(buf, byte(pad))
 	}
 	st.mode.CryptBlocks(buf, buf)
-	out := make([]byte, 16+hex.EncodedLen(len(buf)))
-	copy(out, iv[:])
-	hex.Encode(out[16:], buf)
+	// The token is built in its final string's memory: one allocation.
+	var out strings.Builder
+	out.Grow(16 + hex.EncodedLen(len(buf)))
+	out.Write(iv[:])
+	var digits [2 * aes.BlockSize]byte
+	for b := buf; len(b) > 0; b = b[aes.BlockSize:] {
+		hex.Encode(digits[:], b[:aes.BlockSize])
+		out.Write(digits[:])
+	}
 	st.buf = buf
 	if st.iv != nil {
 		a.state.Put(st)
 	}
-	return string(out)
+	return out.String()
 }
 
 // DecryptToken decrypts a client auth token made by Generate or any
