@@ -13,7 +13,7 @@ import (
 // benchAgainstRaw runs one SDK call beside raw net/http + encoding/json
 // decoding the same fixture into the same type, over loopback.
 func benchAgainstRaw[T any](b *testing.B, fixture, path, name string, call func(context.Context, *plex.Client) (T, error), valid func(T) bool) {
-	body, err := os.ReadFile("testdata/" + fixture)
+	body, err := os.ReadFile("plextest/testdata/" + fixture)
 	if err != nil {
 		b.Fatal(err)
 	}

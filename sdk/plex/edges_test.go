@@ -187,8 +187,8 @@ func TestGetPinExpiredByItsOwnAnswer(t *testing.T) {
 }
 
 func TestPinFixturesDecode(t *testing.T) {
-	created, _ := os.ReadFile("testdata/create_pin.201.json")
-	approved, _ := os.ReadFile("testdata/get_pin.200.json")
+	created, _ := os.ReadFile("plextest/testdata/create_pin.201.json")
+	approved, _ := os.ReadFile("plextest/testdata/get_pin.200.json")
 	u := answer(t, 201, "application/json", string(created))
 	c, _ := plex.New(plex.WithPlexTVURL(u), plex.WithClientIdentifier("cid"))
 	p, err := c.Authentication.CreatePin(context.Background(), true)

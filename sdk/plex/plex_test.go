@@ -30,7 +30,7 @@ func serveBody(t testing.TB, status int, contentType string, body []byte) string
 // fields, unknown enum strings, integers where the 2024 spec said strings,
 // and a missing subscription.
 func TestUserDecodingIsTolerant(t *testing.T) {
-	raw, err := os.ReadFile("testdata/get_user_details.200.json")
+	raw, err := os.ReadFile("plextest/testdata/get_user_details.200.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestParseErrorBody(t *testing.T) {
 }
 
 func TestSignInSuccessIs201Or200(t *testing.T) {
-	raw, _ := os.ReadFile("testdata/get_user_details.200.json")
+	raw, _ := os.ReadFile("plextest/testdata/get_user_details.200.json")
 	for _, status := range []int{201, 200} {
 		var form, clientID string
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
