@@ -493,3 +493,10 @@ func jsonKindAt(c byte) string {
 	}
 	return "number"
 }
+
+// MaxResponseBytes bounds every response body the SDK reads.
+const MaxResponseBytes = 16 << 20
+
+// firstBufCap caps the buffer sized from Content-Length: a lying header
+// must not make the SDK allocate what it says.
+const firstBufCap = 64 << 10

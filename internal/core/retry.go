@@ -1,31 +1,44 @@
 package core
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk"
 )
 
-// Defaults of zero RetryConfig fields (sdk.DefaultRetryConfig spells them out).
+// Defaults of zero RetryConfig fields: sdk.DefaultRetryConfig is the one
+// place they are written.
+var (
+	defaults               = sdk.DefaultRetryConfig()
+	defaultInitialInterval = defaults.Backoff.InitialInterval
+	defaultMaxInterval     = defaults.Backoff.MaxInterval
+	defaultExponent        = defaults.Backoff.Exponent
+	defaultMaxElapsedTime  = defaults.Backoff.MaxElapsedTime
+	defaultMaxAttempts     = defaults.MaxAttempts
+	defaultStatusCodes     = defaults.StatusCodes
+)
+
 const (
-	defaultInitialInterval = 500 * time.Millisecond
-	defaultMaxInterval     = 30 * time.Second
-	defaultExponent        = 1.5
-	defaultMaxElapsedTime  = 2 * time.Minute
-	defaultMaxAttempts     = 3
 	// minWait keeps any configuration or server hint from spinning.
 	minWait = time.Millisecond
 	// forever stands for a wait too long to represent: longer than any budget.
 	forever = time.Duration(math.MaxInt64)
 )
-
-var defaultStatusCodes = []string{"429", "500", "502", "503", "504"}
 
 // policy is a validated sdk.RetryConfig with defaults filled in and the
 // status list compiled, so per-attempt decisions allocate nothing.
@@ -122,17 +135,36 @@ func (p *policy) retriesStatus(code int) bool {
 	return false
 }
 
-// backoff returns the jittered wait after attempt n (n ≥ 1): in [d/2, d]
-// for d = min(max, initial × exponent^(n-1)), never below minWait. The
-// arithmetic is done in float64 and compared before converting, so no
-// configuration overflows into a negative wait.
-func (p *policy) backoff(n int) time.Duration {
-	full := p.max
-	if d := float64(p.initial) * math.Pow(p.exponent, float64(n-1)); d < float64(p.max) {
+// backoff returns the jittered wait after attempt n (n ≥ 1).
+func (p *policy) backoff(n int) time.Duration { return Backoff(n, p.initial, p.max, p.exponent) }
+
+// Backoff is the SDK's one back-off formula, for retries, failed token
+// refreshes and throttled polls: the wait after the n-th failure in a row
+// (n ≥ 1), jittered in [d/2, d] for d = min(maxWait, initial ×
+// exponent^(n-1)), never below 1 ms. Jitter keeps many clients that failed
+// together from retrying together. The arithmetic is done in float64 and
+// compared before converting, so no configuration overflows into a
+// negative wait.
+func Backoff(n int, initial, maxWait time.Duration, exponent float64) time.Duration {
+	full := maxWait
+	if d := float64(initial) * math.Pow(exponent, float64(max(n, 1)-1)); d < float64(maxWait) {
 		full = time.Duration(d)
 	}
 	half := full / 2
 	return max(minWait, half+rand.N(full-half+1))
+}
+
+// Transient reports whether a call that failed with err may succeed if
+// made again later: no answer at all (not an answer too large), a 5xx, or
+// throttling (429). Loops above single calls (PIN polls, token refreshes)
+// decide with it; the attempt loop itself follows the call's RetryConfig.
+func Transient(err error) bool {
+	var api *sdk.APIError
+	if errors.As(err, &api) {
+		return api.StatusCode >= 500 || api.StatusCode == http.StatusTooManyRequests
+	}
+	var te *sdk.TransportError
+	return errors.As(err, &te) && !errors.Is(err, sdk.ErrResponseTooLarge)
 }
 
 // ParseRetryAfter reads the server's wait hint: Retry-After-Ms
@@ -187,4 +219,225 @@ func allDigits(s string) bool {
 // given the wait before it and when the call started.
 func (p *policy) exhausted(attempt int, wait time.Duration, start time.Time) bool {
 	return p.none || (p.maxAttempts > 0 && attempt >= p.maxAttempts) || wait > p.maxElapsed-time.Since(start)
+}
+
+// oneAttempt is the policy of CallInfo.OneAttempt, built once.
+var oneAttempt = func() *policy {
+	p, err := newPolicy(sdk.RetryConfig{Strategy: sdk.StrategyNone})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// Do sends req, retrying per the call's policy; it returns the final
+// response with its body already read into c.body.
+func (c *call) Do(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	req.Header["User-Agent"] = c.core.userAgent
+	p := c.policy
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		c.attempts = attempt
+		r := req
+		if c.sec.Refresh != nil {
+			b, secret, err := c.sec.Refresh(ctx)
+			if secret != c.sec.Secrets[1] {
+				c.sec.Secrets[1], c.callSc = secret, nil
+			}
+			if err != nil {
+				wait, ok := c.retryRefresh(ctx, err, attempt, start)
+				if !ok {
+					return nil, &refreshError{err}
+				}
+				if err := Sleep(ctx, wait); err != nil {
+					return nil, c.transportError(err)
+				}
+				continue
+			}
+			cp := *req
+			cp.Body, cp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+			r = &cp
+		} else if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
+			if req.GetBody == nil {
+				return nil, c.transportError(errors.New("request body cannot be replayed"))
+			}
+			b, err := req.GetBody()
+			if err != nil {
+				return nil, c.transportError(err)
+			}
+			cp := *req
+			cp.Body = b
+			r = &cp
+		}
+		if c.sec.NoRedirects {
+			r = r.WithContext(context.WithValue(r.Context(), noRedirectsKey{}, true))
+		}
+		rsp, err := c.core.hc.Do(r)
+		var body []byte
+		if err == nil {
+			limit := MaxResponseBytes
+			if c.sec.MaxBody > 0 {
+				limit = min(limit, c.sec.MaxBody)
+			}
+			body, err = readBody(rsp, limit)
+			if errors.Is(err, sdk.ErrResponseTooLarge) {
+				c.log(ctx, req, rsp.StatusCode, err, 0)
+				return nil, c.transportError(err)
+			}
+		}
+		var wait time.Duration
+		if err != nil {
+			if ctx.Err() != nil || !c.retryableError(err) {
+				c.log(ctx, req, 0, err, 0)
+				return nil, c.transportError(err)
+			}
+			wait = p.backoff(attempt)
+		} else {
+			rsp.Body = http.NoBody
+			c.rsp, c.body = rsp, body
+			if !c.retryableAnswer(rsp.StatusCode, rsp.Header.Get("Content-Type"), body) {
+				c.log(ctx, req, rsp.StatusCode, nil, 0)
+				return rsp, nil
+			}
+			wait = p.backoff(attempt)
+			if rsp.StatusCode == http.StatusTooManyRequests || rsp.StatusCode == http.StatusServiceUnavailable {
+				if hint, ok := ParseRetryAfter(rsp.Header, time.Now()); ok {
+					if hint > p.max {
+						// Never retry earlier than asked; never sleep unbounded.
+						c.log(ctx, req, rsp.StatusCode, nil, 0)
+						return rsp, nil
+					}
+					wait = max(hint, minWait)
+				}
+			}
+		}
+		if p.exhausted(attempt, wait, start) || pastDeadline(ctx, wait) {
+			c.log(ctx, req, statusOf(rsp, err), err, 0)
+			if err != nil {
+				return nil, c.transportError(err)
+			}
+			return rsp, nil
+		}
+		c.log(ctx, req, statusOf(rsp, err), err, wait)
+		if err := Sleep(ctx, wait); err != nil {
+			return nil, c.transportError(err)
+		}
+	}
+}
+
+// retryRefresh decides whether a failed Refresh (the first request of a
+// two-request attempt) may be followed by another attempt, and after what
+// wait: the same rules as for the operation's own request.
+func (c *call) retryRefresh(ctx context.Context, err error, attempt int, start time.Time) (time.Duration, bool) {
+	c.attempts = attempt
+	var api *sdk.APIError
+	var te *sdk.TransportError
+	switch {
+	case ctx.Err() != nil:
+		return 0, false
+	case errors.As(err, &api):
+		if !c.retryableAnswer(api.StatusCode, api.ContentType, api.Body) {
+			return 0, false
+		}
+	case errors.As(err, &te):
+		if errors.Is(err, sdk.ErrResponseTooLarge) || !c.retryableError(te.Err) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	wait := c.policy.backoff(attempt)
+	if c.policy.exhausted(attempt, wait, start) || pastDeadline(ctx, wait) {
+		return 0, false
+	}
+	return wait, true
+}
+
+// pastDeadline reports whether waiting d would outlast ctx: then the last
+// answer is worth more to the caller than a bare "deadline exceeded".
+func pastDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < d
+}
+
+func statusOf(rsp *http.Response, err error) int {
+	if err != nil || rsp == nil {
+		return 0
+	}
+	return rsp.StatusCode
+}
+
+// retryableAnswer says whether an answer may be retried: its status is one
+// the policy retries, the request was idempotent or certainly not
+// processed, and the API does not veto it (NeverRetry).
+func (c *call) retryableAnswer(code int, contentType string, body []byte) bool {
+	if !c.policy.retriesStatus(code) {
+		return false
+	}
+	// A non-idempotent request is retried only when it certainly was not processed.
+	if !c.op.Idempotent && code != http.StatusTooManyRequests {
+		return false
+	}
+	return c.core.neverRetry == nil || !c.core.neverRetry(code, contentType, body)
+}
+
+// retryableError says whether a transport failure may be retried. The cause
+// inside *url.Error decides (every *url.Error is a net.Error). Only
+// failures that may pass are retried: for any operation, a connection that
+// could not be made; for idempotent ones also a dropped, reset or timed-out
+// one. Certificate and TLS failures, refused redirects, bad schemes and
+// invalid headers fail the same way every time.
+func (c *call) retryableError(err error) bool {
+	if !c.policy.retryConns {
+		return false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if permanent(err) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	if !c.op.Idempotent {
+		return false
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func permanent(err error) bool {
+	var (
+		re  *redirectError
+		cve *tls.CertificateVerificationError
+		rhe tls.RecordHeaderError
+		ae  tls.AlertError
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+	)
+	return errors.As(err, &re) || errors.As(err, &cve) || errors.As(err, &rhe) || errors.As(err, &ae) ||
+		errors.As(err, &uae) || errors.As(err, &he) || errors.As(err, &cie)
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's error): the one
+// context-aware wait of the SDK.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,13 +1,14 @@
 package core
 
 import (
-	"github.com/authsdk/authsdk/sdk"
 	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authsdk/authsdk/sdk"
 )
 
 func TestBackoffScheduleAndJitter(t *testing.T) {

@@ -144,48 +144,36 @@ func (a *Authentication) waitPin(ctx context.Context, op *core.Operation, pin *P
 		return nil, err
 	}
 	expiresAt := pin.ExpiresAt
-	interval := every
+	throttled := 0 // polls answered 429 in a row
 	for {
 		p, err := poll(ctx)
 		switch {
 		case err == nil && p.AuthToken != "":
 			return p, nil
 		case err == nil:
-			interval = every
+			throttled = 0
 			if !p.ExpiresAt.IsZero() {
 				expiresAt = p.ExpiresAt
 			}
-		case errors.Is(err, ErrPinExpired), ctx.Err() != nil, !transient(err):
+		case errors.Is(err, ErrPinExpired), ctx.Err() != nil, !core.Transient(err):
 			return nil, err
 		case errors.Is(err, ErrThrottled):
-			interval = min(2*interval, max(every, 30*time.Second))
+			throttled++
 		}
 		if !expiresAt.IsZero() && !time.Now().Before(expiresAt) {
 			return nil, fmt.Errorf("%s: PIN %d expired at %s: %w", op.Name, pin.ID, expiresAt.Format(time.RFC3339), ErrPinExpired)
 		}
-		wait := interval
+		wait := every
+		if throttled > 0 { // slow down: doubling, up to 30 s (or every, if longer)
+			wait = max(every, core.Backoff(throttled+1, every, max(every, 30*time.Second), 2))
+		}
 		if !expiresAt.IsZero() {
 			wait = min(wait, time.Until(expiresAt))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%s: %w", op.Name, ctx.Err())
-		case <-t.C:
+		if err := core.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Name, err)
 		}
 	}
-}
-
-// transient reports whether a failed poll may succeed later: no answer
-// at all, a 5xx, or throttling.
-func transient(err error) bool {
-	var api *sdk.APIError
-	if errors.As(err, &api) {
-		return api.StatusCode >= 500 || api.StatusCode == http.StatusTooManyRequests
-	}
-	var te *sdk.TransportError
-	return errors.As(err, &te) && !errors.Is(err, sdk.ErrResponseTooLarge)
 }
 
 // AuthURL is the consent page where the user approves this PIN:

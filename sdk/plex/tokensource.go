@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authsdk/authsdk/internal/core"
 	"github.com/authsdk/authsdk/sdk"
 )
 
@@ -278,7 +279,7 @@ func (s *JWTSource) run(ctx context.Context, f *exchange, gen uint64) {
 	case !st.closed.Load():
 		st.failures++
 		st.lastErr = f.err
-		wait := failureBackoff(st.failures)
+		wait := core.Backoff(st.failures, backoffFirst, backoffMax, 2)
 		st.notBefore = now.Add(wait)
 		attrs := []slog.Attr{slog.String("operation", opExchange.Name), slog.String("error", errText(f.err)),
 			slog.Int("failures", st.failures), slog.Time("next_attempt", st.notBefore)}
@@ -314,15 +315,6 @@ func (s *JWTSource) log(level slog.Level, msg string, attrs ...slog.Attr) {
 	if l := s.a.core.Logger(); l != nil {
 		l.LogAttrs(context.Background(), level, msg, attrs...)
 	}
-}
-
-// failureBackoff is the wait after n failed exchanges in a row: 1 s, 2 s,
-// 4 s … at most 5 min.
-func failureBackoff(n int) time.Duration {
-	if n > 10 {
-		return backoffMax
-	}
-	return min(backoffFirst<<(n-1), backoffMax)
 }
 
 // PlexToken returns Token(ctx).Token: a JWTSource is a TokenSource.
