@@ -2,6 +2,3 @@
 // that retries, Invoke, server URL validation, redaction and Retry-After
 // parsing. Nothing here is public API; users see package sdk.
 package core
-
-
-
