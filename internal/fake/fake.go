@@ -26,28 +26,14 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/authsdk/authsdk/sdk"
+	"github.com/authsdk/authsdk/sdk/sdktest"
 )
 
-// Fault is a misbehaviour the server shows instead of (or, for a pure
-// Delay, before) its normal answer. The fakes' public Fault types convert to it.
-type Fault struct {
-	Status      int           // answer with this status (with Body/ContentType)
-	RetryAfter  string        // Retry-After header sent with Status
-	Delay       time.Duration // wait before answering (ends early if the client goes away)
-	Drop        bool          // close the connection without answering
-	Body        string        // body sent with Status; a JSON error when empty
-	ContentType string        // content type of Body; application/json when empty
-}
-
-// Request is one request the server received.
-type Request struct {
-	Operation string // operationId, or "" when no operation matched
-	Method    string
-	Path      string // escaped path as sent
-	RawQuery  string
-	Header    http.Header
-	Body      []byte
-}
+// Fault and Request are the public fakes' types (sdktest), shared.
+type (
+	Fault   = sdktest.Fault
+	Request = sdktest.Request
+)
 
 // Config describes one fake API.
 type Config struct {

@@ -88,7 +88,7 @@ func (m *MediaServer) TokensSeen() int {
 }
 
 // Requests lists the requests received so far, oldest first.
-func (m *MediaServer) Requests() []Request { return requests(m.f) }
+func (m *MediaServer) Requests() []Request { return m.f.Requests() }
 
 // Violations lists every request or response that broke the spec or the rules.
 func (m *MediaServer) Violations() []string { return m.f.Violations() }

@@ -48,6 +48,7 @@ import (
 	"github.com/authsdk/authsdk/internal/fake"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
+	"github.com/authsdk/authsdk/sdk/sdktest"
 )
 
 // Accounts and tokens the fake knows from the start.
@@ -83,32 +84,12 @@ var sourceFixture []byte
 //go:embed testdata/get_server_resources.200.json
 var resourcesFixture []byte
 
-// Fault is a misbehaviour injected with FailNext.
-type Fault struct {
-	// Status answers with this status instead of the normal answer, with
-	// Body (a Plex JSON error body when Body and ContentType are empty).
-	Status int
-	// RetryAfter is sent as the Retry-After header with Status.
-	RetryAfter string
-	// Delay waits before answering; alone, the normal answer follows it.
-	Delay time.Duration
-	// Drop closes the connection without answering.
-	Drop bool
-	// Body is sent with Status.
-	Body string
-	// ContentType is Body's content type; application/json when empty.
-	ContentType string
-}
+// Fault is a misbehaviour injected with FailNext (a Plex JSON error body
+// when Body and ContentType are empty).
+type Fault = sdktest.Fault
 
 // Request is one request the fake received.
-type Request struct {
-	Operation string      // the spec's operationId, or "" when none matched
-	Method    string      // HTTP method
-	Path      string      // escaped path as sent
-	RawQuery  string      // query string as sent
-	Header    http.Header // request headers
-	Body      []byte      // request body (at most 1 MiB)
-}
+type Request = sdktest.Request
 
 type account struct {
 	password, code, token string
@@ -253,7 +234,7 @@ func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
 
 // FailNext makes the next n requests that reach an operation show fault f
 // (after request validation). Calls queue up in order.
-func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, fake.Fault(f)) }
+func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, f) }
 
 // ThrottleNext makes the next n plex.tv PIN, resource and JWT requests
 // answer 429 with code 1003, plex.tv's rate limit.
@@ -291,16 +272,7 @@ func (s *Server) Hosts() []string {
 }
 
 // Requests lists the requests received so far, oldest first.
-func (s *Server) Requests() []Request { return requests(s.f) }
-
-func requests(f *fake.Server) []Request {
-	in := f.Requests()
-	out := make([]Request, len(in))
-	for i, r := range in {
-		out[i] = Request(r)
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.f.Requests() }
 
 // RequestCount is how many requests the fake received.
 func (s *Server) RequestCount() int { return s.f.RequestCount() }

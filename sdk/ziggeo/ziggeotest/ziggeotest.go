@@ -23,13 +23,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/authsdk/authsdk/api"
 	"github.com/authsdk/authsdk/internal/fake"
 	"github.com/authsdk/authsdk/sdk"
+	"github.com/authsdk/authsdk/sdk/sdktest"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 )
 
@@ -40,32 +40,12 @@ const (
 	EncryptionKey = "fake-encryption-key"
 )
 
-// Fault is a misbehaviour injected with FailNext.
-type Fault struct {
-	// Status answers with this status instead of the normal answer, with
-	// Body (a JSON error body when Body and ContentType are empty).
-	Status int
-	// RetryAfter is sent as the Retry-After header with Status.
-	RetryAfter string
-	// Delay waits before answering; alone, the normal answer follows it.
-	Delay time.Duration
-	// Drop closes the connection without answering.
-	Drop bool
-	// Body is sent with Status.
-	Body string
-	// ContentType is Body's content type; application/json when empty.
-	ContentType string
-}
+// Fault is a misbehaviour injected with FailNext (a Ziggeo JSON error body
+// when Body and ContentType are empty).
+type Fault = sdktest.Fault
 
 // Request is one request the fake received.
-type Request struct {
-	Operation string      // the spec's operationId, or "" when none matched
-	Method    string      // HTTP method
-	Path      string      // escaped path as sent
-	RawQuery  string      // query string as sent
-	Header    http.Header // request headers
-	Body      []byte      // request body (at most 1 MiB)
-}
+type Request = sdktest.Request
 
 // Server is the fake Ziggeo API on a loopback httptest server.
 type Server struct {
@@ -124,7 +104,7 @@ func (s *Server) HTTPClient() *http.Client { return s.f.Client() }
 
 // FailNext makes the next n requests that reach an operation show fault f
 // (after request validation). Calls queue up in order.
-func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, fake.Fault(f)) }
+func (s *Server) FailNext(n int, f Fault) { s.f.FailNext(n, f) }
 
 // Violations lists every request or response that broke the spec so far.
 func (s *Server) Violations() []string { return s.f.Violations() }
@@ -136,14 +116,7 @@ func (s *Server) AssertNoViolations(t testing.TB) {
 }
 
 // Requests lists the requests received so far, oldest first.
-func (s *Server) Requests() []Request {
-	in := s.f.Requests()
-	out := make([]Request, len(in))
-	for i, r := range in {
-		out[i] = Request(r)
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.f.Requests() }
 
 // RequestCount is how many requests the fake received.
 func (s *Server) RequestCount() int { return s.f.RequestCount() }
