@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"mime"
