@@ -31,7 +31,8 @@
 // JWT and a Home profile's PIN, which are redacted from every error, log
 // line and reported URL. Every credential in a result is an sdk.Secret, so
 // results print and log whole with tokens shown as REDACTED. A client made
-// WithIdentity is this installation's one Plex device (OpenIdentity). Requests go through the shared core (retries,
-// per-call options, *sdk.APIError). For tests, sdk/plex/plextest is a
-// spec-validated fake Plex Media Server, plex.tv and clients.plex.tv.
+// WithIdentity is this installation's one Plex device (OpenIdentity).
+// Requests go through the shared core (retries, per-call options,
+// *sdk.APIError). For tests, sdk/plex/plextest is a spec-validated fake
+// Plex Media Server, plex.tv and clients.plex.tv.
 package plex
