@@ -82,6 +82,9 @@ func TestSpecAndFixturesValidate(t *testing.T) {
 		"exchange_device_jwt.200.json":               {"POST", "/auth/token", 200},
 		"error.400.json":                             {"GET", "/user", 400},
 		"error.401.json":                             {"POST", "/users/signin", 401},
+		"get_home_users.200.json":                    {"GET", "/home/users", 200},
+		"switch_home_user.201.json":                  {"POST", "/home/users/{uuid}/switch", 201},
+		"get_claim_token.200.json":                   {"GET", "/claim/token.json", 200},
 	} {
 		body, err := os.ReadFile("testdata/" + file)
 		if err != nil {

@@ -27,7 +27,7 @@ type successResult struct {
 
 var pinDropped = map[string]string{
 	"expiresIn": "folded into Pin.ExpiresAt", "createdAt": "not needed to sign in", "trusted": "not needed to sign in",
-	"qr": "AuthURL is the link to show", "location": "geo-IP of the request, not needed", "authToken": "", "newRegistration": "not needed", "jwk": "the caller's own key",
+	"qr": "AuthURL is the link to show", "location": "geo-IP of the request, not needed", "newRegistration": "not needed", "jwk": "the caller's own key",
 }
 
 // accountDropped: account properties no authentication flow needs.
@@ -42,15 +42,15 @@ var accountDropped = map[string]string{
 var successResults = map[string]successResult{
 	"getUserDetails":      {reflect.TypeFor[plex.UserPlexAccount](), nil, "get_user_details.200.json", accountDropped},
 	"postUsersSignInData": {reflect.TypeFor[plex.UserPlexAccount](), nil, "post_users_sign_in_data.201.json", accountDropped},
-	"switchHomeUser":      {reflect.TypeFor[plex.UserPlexAccount](), nil, "", accountDropped},
+	"switchHomeUser":      {reflect.TypeFor[plex.UserPlexAccount](), nil, "switch_home_user.201.json", accountDropped},
 	"createPin":           {reflect.TypeFor[plex.Pin](), nil, "create_pin.201.json", pinDropped},
 	"getPin":              {reflect.TypeFor[plex.Pin](), nil, "get_pin.200.json", pinDropped},
 	"getServerResources":  {reflect.TypeFor[plex.Resource](), nil, "get_server_resources.200.json", nil},
 	"getTransientToken":   {reflect.TypeFor[plex.TransientToken](), []string{"MediaContainer"}, "get_transient_token.200.json", map[string]string{"size": "a count of nothing"}},
 	"getSourceConnectionInformation": {reflect.TypeFor[plex.SourceConnection](), []string{"MediaContainer"}, "get_source_connection_information.200.json",
 		map[string]string{"size": "a count of nothing"}},
-	"getHomeUsers":  {reflect.TypeFor[plex.HomeUser](), []string{"users"}, "", nil},
-	"getClaimToken": {reflect.TypeFor[plex.ClaimToken](), nil, "", nil},
+	"getHomeUsers":  {reflect.TypeFor[plex.HomeUser](), []string{"users"}, "get_home_users.200.json", nil},
+	"getClaimToken": {reflect.TypeFor[plex.ClaimToken](), nil, "get_claim_token.200.json", nil},
 }
 
 // notResults: operations whose success answer the SDK reads no result
@@ -106,24 +106,90 @@ func TestEveryOperationIsServedAndMapped(t *testing.T) {
 					t.Errorf("%s: schema property %q has no field in %s (map it, or list it as dropped with why)", id, name, res.typ)
 				}
 			}
-			if res.fixture != "" {
-				b, err := os.ReadFile("testdata/" + res.fixture)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var into any = reflect.New(res.typ).Interface()
-				if res.typ == reflect.TypeFor[plex.Resource]() {
-					into = &[]plex.Resource{}
-				}
-				if len(res.path) == 1 && res.path[0] == "MediaContainer" {
-					into = &struct{ MediaContainer any }{reflect.New(res.typ).Interface()}
-				}
-				if err := json.Unmarshal(b, into); err != nil {
-					t.Errorf("%s: the fixture does not decode into %s: %v", id, res.typ, err)
-				}
+			if res.fixture == "" {
+				t.Errorf("%s: no fixture for its success answer", id)
+				continue
+			}
+			checkFixture(t, id, res)
+		}
+	}
+}
+
+// checkFixture decodes each answer object of the fixture (at res.path)
+// into res.typ, and fails where a property the fixture sets lands in no
+// field: a mistyped json tag decodes silently to the zero value.
+func checkFixture(t *testing.T, id string, res successResult) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + res.fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer any
+	if err := json.Unmarshal(b, &answer); err != nil {
+		t.Fatalf("%s: %v", res.fixture, err)
+	}
+	for _, p := range res.path {
+		obj, _ := answer.(map[string]any)
+		answer = obj[p]
+	}
+	items, isList := answer.([]any)
+	if !isList {
+		items = []any{answer}
+	}
+	if len(items) == 0 {
+		t.Errorf("%s: %s holds no answer object", id, res.fixture)
+	}
+	for _, item := range items {
+		obj, _ := item.(map[string]any)
+		raw, _ := json.Marshal(obj)
+		v := reflect.New(res.typ)
+		if err := json.Unmarshal(raw, v.Interface()); err != nil {
+			t.Errorf("%s: %s does not decode into %s: %v", id, res.fixture, res.typ, err)
+			continue
+		}
+		for name, val := range obj {
+			if _, dropped := res.dropped[name]; dropped || isZeroJSON(val) {
+				continue
+			}
+			f, ok := fieldByJSONName(res.typ, name)
+			if ok && v.Elem().FieldByIndex(f.Index).IsZero() {
+				t.Errorf("%s: %s sets %q but %s.%s stays zero", id, res.fixture, name, res.typ, f.Name)
 			}
 		}
 	}
+}
+
+// isZeroJSON: null, false, 0, "", [] and {} decode to a zero field anyway.
+func isZeroJSON(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !v
+	case float64:
+		return v == 0
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
+}
+
+func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" {
+			tag = f.Name
+		}
+		if f.IsExported() && strings.EqualFold(tag, name) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func successSchema(op *openapi3.Operation) *openapi3.Schema {
