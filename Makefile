@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 HOSTILETIME ?= 5m
 BENCHCOUNT ?= 6
 
-.PHONY: all generate check-generated test lint bench bench-node fuzz demo
+.PHONY: all generate check-generated test lint bench bench-jsonv2 bench-node fuzz demo
 all: check-generated test
 
 # Regenerate gen/ from every api/<name>/oapi-codegen.yaml (output path is in each config).
@@ -45,6 +45,10 @@ lint:
 
 bench:
 	./scripts/bench.sh $(BENCHCOUNT)
+
+# encoding/json's default engine against GOEXPERIMENT=jsonv2, alternating runs.
+bench-jsonv2:
+	./scripts/bench-jsonv2.sh $(BENCHCOUNT)
 
 # Ziggeo's official Node SDK beside Auth.Generate, measured here (needs node + npm).
 bench-node:
