@@ -63,7 +63,7 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 		return nil, err
 	}
 	params := &plexapi.GetTransientTokenParams{Type: plexapi.TransientTokenType(t), Scope: plexapi.Scope(s)}
-	rsp, err := core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, a.pms, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, a.base(&opTransient), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
@@ -85,7 +85,7 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 		return nil, err
 	}
 	params := &plexapi.GetSourceConnectionInformationParams{Source: source}
-	rsp, err := core.Invoke[struct{ MediaContainer SourceConnection }](ctx, a.core, &opSources, a.pms, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer SourceConnection }](ctx, a.core, &opSources, a.base(&opSources), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func (a *Authentication) GetUserDetails(ctx context.Context, xPlexToken string, 
 	if err := checkToken(&opUser, xPlexToken); err != nil {
 		return nil, err
 	}
-	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opUser, a.base(&opUser), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetUserDetails(ctx, a.headers(xPlexToken))
 	})
 	if err == nil && acct.ID == 0 && acct.UUID == "" && acct.Username == "" {
@@ -136,7 +136,7 @@ func (a *Authentication) PostUsersSignInData(ctx context.Context, req SignInRequ
 	}
 	params := &plexapi.PostUsersSignInDataParams{XPlexClientIdentifier: a.clientID}
 	sec := &core.CallInfo{Secrets: [2]string{string(req.Password), string(req.VerificationCode)}}
-	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSignIn, a.base(&opSignIn), opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).PostUsersSignInDataWithFormdataBody(ctx, params, form, a.setFixed)
 	})
 	if err == nil && acct.AuthToken == "" {

@@ -53,7 +53,7 @@ func (a *Authentication) GetHomeUsers(ctx context.Context, xPlexToken string, op
 	params := &plexapi.GetHomeUsersParams{XPlexClientIdentifier: a.clientID}
 	home, err := core.Invoke[struct {
 		Users []HomeUser `json:"users"`
-	}](ctx, a.core, &opHomeUsers, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	}](ctx, a.core, &opHomeUsers, a.base(&opHomeUsers), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetHomeUsers(ctx, params, a.headers(xPlexToken))
 	})
 	if err != nil {
@@ -95,7 +95,7 @@ func (a *Authentication) SwitchHomeUser(ctx context.Context, xPlexToken, uuid, p
 	if pin != "" {
 		sec.Secrets[1] = "pin=" + pin
 	}
-	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSwitchHome, a.plexTV, opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	acct, err := core.Invoke[UserPlexAccount](ctx, a.core, &opSwitchHome, a.base(&opSwitchHome), opts, sec, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).SwitchHomeUser(ctx, uuid, params, a.headers(xPlexToken))
 	})
 	if err != nil {

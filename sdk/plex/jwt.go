@@ -47,7 +47,7 @@ func (a *Authentication) RegisterDeviceKey(ctx context.Context, xPlexToken strin
 		Kty: plexapi.JWKKty(jwk.Kty), Crv: plexapi.JWKCrv(jwk.Crv), X: jwk.X, Use: &jwk.Use, Alg: &jwk.Alg, Kid: &jwk.Kid,
 	}}
 	params := &plexapi.RegisterDeviceKeyParams{XPlexClientIdentifier: a.clientID}
-	return core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.clients, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	return core.InvokeNoContent(ctx, a.core, &opRegisterKey, a.base(&opRegisterKey), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).RegisterDeviceKey(ctx, params, body, a.headers(xPlexToken))
 	})
 }
@@ -77,7 +77,7 @@ func (a *Authentication) ExchangeDeviceJWT(ctx context.Context, k *DeviceKey, op
 	}}
 	rsp, err := core.Invoke[struct {
 		AuthToken string `json:"auth_token"`
-	}](ctx, a.core, &opExchange, a.clients, opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	}](ctx, a.core, &opExchange, a.base(&opExchange), opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		// The body is Refresh's, made per attempt.
 		return (&plexapi.Client{Server: server, Client: d}).ExchangeDeviceJWT(ctx, params, plexapi.ExchangeDeviceJWTJSONRequestBody{}, a.setFixed)
 	})
@@ -115,7 +115,7 @@ func (a *Authentication) deviceJWT(ctx context.Context, k *DeviceKey, opts []sdk
 	params := &plexapi.GetDeviceNonceParams{XPlexClientIdentifier: a.clientID}
 	n, err := core.Invoke[struct {
 		Nonce string `json:"nonce"`
-	}](ctx, a.core, &opNonce, a.clients, append(opts[:len(opts):len(opts)], noRetries), nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	}](ctx, a.core, &opNonce, a.base(&opNonce), append(opts[:len(opts):len(opts)], noRetries), nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetDeviceNonce(ctx, params, a.setFixed)
 	})
 	if err != nil {

@@ -38,7 +38,7 @@ func (a *Authentication) CreateJWTPin(ctx context.Context, k *DeviceKey, strong 
 		body.Strong = &strong
 	}
 	params := &plexapi.CreatePinParams{XPlexClientIdentifier: a.clientID}
-	w, err := core.Invoke[pinWire](ctx, a.core, &opCreateJWTPin, a.clients, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	w, err := core.Invoke[pinWire](ctx, a.core, &opCreateJWTPin, a.base(&opCreateJWTPin), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).CreatePin(ctx, params, body, a.setFixed)
 	})
 	if err != nil {
@@ -72,7 +72,7 @@ func (a *Authentication) WaitForJWTPin(ctx context.Context, pin *Pin, k *DeviceK
 				}
 				held, heldUntil = dj, now.Add(deviceJWTLifetime)
 			}
-			p, err := a.getPin(ctx, &opGetJWTPin, a.clients, pin.ID, held, opts)
+			p, err := a.getPin(ctx, &opGetJWTPin, pin.ID, held, opts)
 			var api *sdk.APIError
 			if !renewed && errors.As(err, &api) && api.StatusCode == statusInvalidJWT {
 				held = "" // refused (clocks disagree?): sign once more with a fresh nonce

@@ -18,7 +18,7 @@ func (a *Authentication) Ping(ctx context.Context, xPlexToken string, opts ...sd
 		return err
 	}
 	params := &plexapi.PingParams{XPlexClientIdentifier: a.clientID}
-	return core.InvokeNoContent(ctx, a.core, &opPing, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	return core.InvokeNoContent(ctx, a.core, &opPing, a.base(&opPing), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).Ping(ctx, params, a.headers(xPlexToken))
 	})
 }
@@ -30,7 +30,7 @@ func (a *Authentication) SignOut(ctx context.Context, xPlexToken string, opts ..
 		return err
 	}
 	params := &plexapi.SignOutParams{XPlexClientIdentifier: a.clientID}
-	return core.InvokeNoContent(ctx, a.core, &opSignOut, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	return core.InvokeNoContent(ctx, a.core, &opSignOut, a.base(&opSignOut), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).SignOut(ctx, params, a.headers(xPlexToken))
 	})
 }

@@ -30,7 +30,7 @@ func (a *Authentication) LinkPin(ctx context.Context, xPlexToken, code string, o
 	params := &plexapi.LinkPinParams{XPlexClientIdentifier: a.clientID, XPlexProduct: plexapi.LinkPinParamsXPlexProductPlexSSO}
 	body := plexapi.LinkPinFormdataRequestBody{Code: code}
 	tokenHeaders := a.headers(xPlexToken)
-	return core.InvokeNoContent(ctx, a.core, &opLinkPin, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	return core.InvokeNoContent(ctx, a.core, &opLinkPin, a.base(&opLinkPin), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).LinkPinWithFormdataBody(ctx, params, body, tokenHeaders,
 			func(_ context.Context, req *http.Request) error {
 				req.Header["X-Plex-Product"] = linkProduct
@@ -66,19 +66,11 @@ func (a *Authentication) GetClaimToken(ctx context.Context, xPlexToken string, o
 		return nil, err
 	}
 	params := &plexapi.GetClaimTokenParams{XPlexClientIdentifier: a.clientID}
-	t, err := core.Invoke[ClaimToken](ctx, a.core, &opClaimToken, a.claimBase(), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	t, err := core.Invoke[ClaimToken](ctx, a.core, &opClaimToken, a.base(&opClaimToken), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetClaimToken(ctx, params, a.headers(xPlexToken))
 	})
 	if err == nil && t.Token == "" {
 		return nil, core.Incomplete(&opClaimToken, "claim token")
 	}
 	return t, err
-}
-
-// claimBase is plex.tv's /api: the plex.tv URL without its trailing "v2/".
-func (a *Authentication) claimBase() string {
-	if base, ok := strings.CutSuffix(a.plexTV, "/v2/"); ok {
-		return base + "/"
-	}
-	return a.plexTV
 }

@@ -1,13 +1,37 @@
 package plex
 
-import "github.com/authsdk/authsdk/internal/core"
+import (
+	"strings"
 
-// Where operations go.
+	"github.com/authsdk/authsdk/internal/core"
+)
+
+// Where operations go: base maps each to the URL the client was made with.
 const (
 	serverPMS     = "Plex Media Server"
 	serverPlexTV  = "plex.tv"
+	serverClaim   = "plex.tv (outside /api/v2)"
 	serverClients = "clients.plex.tv"
 )
+
+// base is the URL of op's server: the table says where an operation goes,
+// the methods do not. Connect's probes go to each candidate URL instead.
+func (a *Authentication) base(op *core.Operation) string {
+	switch op.Server {
+	case serverPMS:
+		return a.pms
+	case serverPlexTV:
+		return a.plexTV
+	case serverClaim:
+		if root, ok := strings.CutSuffix(a.plexTV, "/v2/"); ok {
+			return root + "/"
+		}
+		return a.plexTV
+	case serverClients:
+		return a.clients
+	}
+	panic("plex: operation " + op.Name + " has no server in the table")
+}
 
 // The Plex operations: the one place each is declared — its name in
 // errors, whether it may be retried freely, whether it carries the user's
@@ -30,7 +54,7 @@ var (
 	// nothing was sent.
 	opSwitchHome = core.Operation{ID: "switchHomeUser", Name: "plex.Authentication.SwitchHomeUser", SendsToken: true, Server: serverPlexTV}
 	opLinkPin    = core.Operation{ID: "linkPin", Name: "plex.Authentication.LinkPin", Idempotent: true, SendsToken: true, Server: serverPlexTV}
-	opClaimToken = core.Operation{ID: "getClaimToken", Name: "plex.Authentication.GetClaimToken", Idempotent: true, SendsToken: true, Server: serverPlexTV}
+	opClaimToken = core.Operation{ID: "getClaimToken", Name: "plex.Authentication.GetClaimToken", Idempotent: true, SendsToken: true, Server: serverClaim}
 	// RegisterDeviceKey carries the user's token; the JWT steps carry none.
 	opRegisterKey  = core.Operation{ID: "registerDeviceKey", Name: "plex.Authentication.RegisterDeviceKey", Idempotent: true, SendsToken: true, Server: serverClients}
 	opNonce        = core.Operation{ID: "getDeviceNonce", Name: "plex.Authentication.ExchangeDeviceJWT (nonce)", Idempotent: true, Server: serverClients}

@@ -3,6 +3,8 @@ package plex
 import (
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +61,59 @@ func TestOperationsCoverTheSpec(t *testing.T) {
 			t.Errorf("%s: SendsToken %v but the 401 mapping says %v", op.Name, op.SendsToken, sendsToken[op.Name])
 		}
 	}
+}
+
+// The table decides where each operation goes, and it agrees with the
+// spec: a default client's URL for the operation is one of the servers the
+// spec gives its path (or, with none, the document's: a Media Server).
+func TestOperationServersMatchTheSpec(t *testing.T) {
+	servers := specServers(t, "../../api/plex/openapi.yaml")
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range operations {
+		got := strings.TrimSuffix(c.Authentication.base(op), "/")
+		want := servers[op.ID]
+		if len(want) == 0 {
+			want = []string{"https://127.0.0.1:32400"} // the document's server, its variables at their defaults
+		}
+		if !slices.Contains(want, got) {
+			t.Errorf("%s: the table sends it to %s, the spec to %v", op.Name, got, want)
+		}
+	}
+}
+
+// specServers reads, per operationId, the servers its path declares (a
+// plain scan of the document's layout: paths at two spaces, their servers
+// at four).
+func specServers(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pathLine := regexp.MustCompile(`^  /\S*:\s*$`)
+	serverURL := regexp.MustCompile(`^      - url:\s*(\S+)\s*$`)
+	opID := regexp.MustCompile(`^\s+operationId:\s*(\S+)\s*$`)
+	out := map[string][]string{}
+	var current []string
+	inServers := false
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case pathLine.MatchString(line):
+			current, inServers = nil, false
+		case line == "    servers:":
+			inServers = true
+		case inServers && serverURL.MatchString(line):
+			current = append(current, serverURL.FindStringSubmatch(line)[1])
+		case opID.MatchString(line):
+			id := opID.FindStringSubmatch(line)[1]
+			out[id] = append(out[id], current...)
+		case strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "      "):
+			inServers = false
+		}
+	}
+	return out
 }

@@ -54,7 +54,7 @@ func (a *Authentication) CreatePin(ctx context.Context, strong bool, opts ...sdk
 		return nil, err
 	}
 	params := &plexapi.CreatePinParams{Strong: &strong, XPlexClientIdentifier: a.clientID}
-	w, err := core.Invoke[pinWire](ctx, a.core, &opCreatePin, a.plexTV, opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	w, err := core.Invoke[pinWire](ctx, a.core, &opCreatePin, a.base(&opCreatePin), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).CreatePinWithBody(ctx, params, "", nil, a.setFixed, noContentType)
 	})
 	if err != nil {
@@ -82,12 +82,12 @@ func (a *Authentication) newPin(op *core.Operation, w *pinWire) (*Pin, error) {
 // approves. After the PIN expired it returns an error matching
 // errors.Is(err, ErrPinExpired).
 func (a *Authentication) GetPin(ctx context.Context, id int64, opts ...sdk.CallOption) (*Pin, error) {
-	return a.getPin(ctx, &opGetPin, a.plexTV, id, "", opts)
+	return a.getPin(ctx, &opGetPin, id, "", opts)
 }
 
 // getPin polls a PIN on server; deviceJWT is set for a JWT PIN (a secret
 // in the query: scrubbed from errors and logs, redacted in URLs).
-func (a *Authentication) getPin(ctx context.Context, op *core.Operation, server string, id int64, deviceJWT string, opts []sdk.CallOption) (*Pin, error) {
+func (a *Authentication) getPin(ctx context.Context, op *core.Operation, id int64, deviceJWT string, opts []sdk.CallOption) (*Pin, error) {
 	if err := a.needClientID(op); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (a *Authentication) getPin(ctx context.Context, op *core.Operation, server 
 	if deviceJWT != "" {
 		params.DeviceJWT = &deviceJWT
 	}
-	w, err := core.Invoke[pinWire](ctx, a.core, op, server, opts, &core.CallInfo{Secrets: [2]string{deviceJWT}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	w, err := core.Invoke[pinWire](ctx, a.core, op, a.base(op), opts, &core.CallInfo{Secrets: [2]string{deviceJWT}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetPin(ctx, id, params, a.setFixed)
 	})
 	if err != nil {

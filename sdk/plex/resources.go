@@ -22,7 +22,7 @@ func (a *Authentication) GetServerResources(ctx context.Context, xPlexToken stri
 	if err := checkToken(&opResources, xPlexToken); err != nil {
 		return nil, err
 	}
-	rs, err := core.Invoke[[]Resource](ctx, a.core, &opResources, a.plexTV, opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	rs, err := core.Invoke[[]Resource](ctx, a.core, &opResources, a.base(&opResources), opts, &core.CallInfo{Secrets: [2]string{xPlexToken}}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetServerResources(ctx, &resourcesParams, a.headers(xPlexToken))
 	})
 	if err != nil {
