@@ -4,12 +4,19 @@
 package specwalk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 )
 
 // Result says where an operation's success answer lands in the SDK.
@@ -22,6 +29,59 @@ type Result struct {
 	Fixture string
 	// Dropped lists the schema properties the SDK leaves out on purpose, with why.
 	Dropped map[string]string
+}
+
+// Walk goes through every operation of doc and returns what is missing:
+// a fake handler (handles reports one), a success answer neither mapped in
+// results nor explained in notResults, a fixture (read from dir), and what
+// Check finds. Each fixture must also validate against the spec as the
+// operation's success answer.
+func Walk(doc *openapi3.T, handles func(operationID string) bool, results map[string]Result, notResults map[string]string, dir string) []string {
+	var problems []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			id := op.OperationID
+			if !handles(id) {
+				problems = append(problems, fmt.Sprintf("%s %s (%s): no fake handler", method, path, id))
+			}
+			r, mapped := results[id]
+			if !mapped {
+				if notResults[id] == "" {
+					problems = append(problems, id+": its success answer is not mapped to a result type nor listed as not one (with why)")
+				}
+				continue
+			}
+			fixture, err := os.ReadFile(filepath.Join(dir, r.Fixture))
+			if r.Fixture == "" || err != nil {
+				problems = append(problems, fmt.Sprintf("%s: no fixture for its success answer (%v)", id, err))
+				continue
+			}
+			if err := validate(doc, path, item, method, op, fixture); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %s does not validate: %v", id, r.Fixture, err))
+			}
+			for _, p := range Check(op, r, fixture) {
+				problems = append(problems, id+": "+p)
+			}
+		}
+	}
+	return problems
+}
+
+// validate checks body as the operation's JSON success answer.
+func validate(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation, body []byte) error {
+	status := http.StatusOK
+	if op.Responses.Status(http.StatusOK) == nil {
+		status = http.StatusCreated
+	}
+	route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: httptest.NewRequest(method, path, nil), Route: route},
+		Status:                 status,
+		Header:                 http.Header{"Content-Type": {"application/json"}},
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	in.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(context.Background(), in)
 }
 
 // Check returns what does not map: a schema property with no field in

@@ -1,7 +1,6 @@
 package plextest_test
 
 import (
-	"os"
 	"reflect"
 	"testing"
 
@@ -63,30 +62,8 @@ func TestEveryOperationIsServedAndMapped(t *testing.T) {
 	defer srv.Close()
 	ms := plextest.NewMediaServer("m", "t")
 	defer ms.Close()
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			id := op.OperationID
-			if !plextest.Handles(srv, ms, id) {
-				t.Errorf("%s %s (%s): no fake handler", method, path, id)
-			}
-			res, mapped := successResults[id]
-			if !mapped {
-				if notResults[id] == "" {
-					t.Errorf("%s: its success answer is not mapped to a result type (successResults) nor listed in notResults", id)
-				}
-				continue
-			}
-			if res.Fixture == "" {
-				t.Errorf("%s: no fixture for its success answer", id)
-				continue
-			}
-			b, err := os.ReadFile("testdata/" + res.Fixture)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range specwalk.Check(op, res, b) {
-				t.Errorf("%s: %s", id, p)
-			}
-		}
+	handles := func(id string) bool { return plextest.Handles(srv, ms, id) }
+	for _, p := range specwalk.Walk(doc, handles, successResults, notResults, "testdata") {
+		t.Error(p)
 	}
 }
