@@ -133,10 +133,6 @@ func (c *call) scrubStrings(v reflect.Value) {
 	}
 }
 
-// A hostile answer can make a small body decode into a large heap: "{}"
-// (3 bytes in an array) becomes a whole struct. The body limit bounds
-// bytes, not memory; decodeCost bounds memory to decodeAmplification × the
-// body. Small bodies cannot do harm, so they are not scanned.
 // A hostile answer can make a small body decode into a large heap: "null"
 // (5 bytes in an array) becomes a whole struct, "{}" too. The body limit
 // bounds bytes, not memory: answerCost walks the body against the type it
