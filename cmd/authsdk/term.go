@@ -33,13 +33,19 @@ var errNoInput = errors.New("stdin is not a terminal and has no line to read")
 func terminalSecretReader(e *env) func(context.Context, string) (string, error) {
 	var lines *bufio.Reader
 	return func(ctx context.Context, prompt string) (string, error) {
-		fmt.Fprint(e.stderr, prompt)
 		if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			fd := int(f.Fd())
 			saved, err := term.GetState(fd)
 			if err != nil {
 				return "", err
 			}
+			// Echo goes off before the prompt shows, and comes back whatever
+			// happens (ReadPassword restores only the state it found: off).
+			if err := echoOff(fd); err != nil {
+				return "", err
+			}
+			defer func() { _ = term.Restore(fd, saved) }()
+			fmt.Fprint(e.stderr, prompt)
 			type result struct {
 				b   []byte
 				err error
@@ -54,11 +60,11 @@ func terminalSecretReader(e *env) func(context.Context, string) (string, error) 
 				fmt.Fprintln(e.stderr)
 				return string(r.b), r.err
 			case <-ctx.Done():
-				_ = term.Restore(fd, saved)
 				fmt.Fprintln(e.stderr)
 				return "", ctx.Err()
 			}
 		}
+		fmt.Fprint(e.stderr, prompt)
 		if lines == nil {
 			lines = bufio.NewReader(e.stdin)
 		}
