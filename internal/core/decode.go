@@ -165,13 +165,13 @@ type scanner struct {
 // typeInfo is what the scanner needs of a type, worked out once.
 type typeInfo struct {
 	kind    reflect.Kind
-	size    int64     // of the type itself
-	custom  bool      // has its own UnmarshalJSON: costed as generic JSON
-	elem    *typeInfo // pointer, slice or map element
-	entry   int64     // map: key + element size
-	objects bool      // slice of structs: every element must be an object
-	fields  map[string]*typeInfo
-	folded  []foldedField // the same fields, for case-insensitive keys
+	size    int64          // of the type itself
+	custom  bool           // has its own UnmarshalJSON: costed as generic JSON
+	elem    *typeInfo      // pointer, slice or map element
+	entry   int64          // map: key + element size
+	objects bool           // slice of structs: every element must be an object
+	fields  map[string]int // struct: field name → its index in folded
+	folded  []foldedField  // the fields in declaration order
 }
 
 type foldedField struct {
@@ -218,7 +218,7 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 	case reflect.Map:
 		ti.elem, ti.entry = buildInfo(t.Elem(), building), int64(t.Key().Size()+t.Elem().Size())
 	case reflect.Struct:
-		ti.fields = map[string]*typeInfo{}
+		ti.fields = map[string]int{}
 		for i := range t.NumField() {
 			f := t.Field(i)
 			if !f.IsExported() {
@@ -232,7 +232,7 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 				name = f.Name
 			}
 			fi := buildInfo(f.Type, building)
-			ti.fields[name] = fi
+			ti.fields[name] = len(ti.folded)
 			ti.folded = append(ti.folded, foldedField{name, fi})
 		}
 	}
@@ -284,11 +284,17 @@ func (s *scanner) value(t *typeInfo, depth int) {
 }
 
 func (s *scanner) object(t *typeInfo, depth int) {
-	s.i++ // {
+	s.i++     // {
+	next := 0 // servers send fields in one order: try the one after the last match first
 	for s.next('}') {
 		key := s.key()
-		ft, ok := t.fields[string(key)] // no allocation: the compiler looks up []byte keys in place
-		if !ok {
+		var ft *typeInfo
+		if next < len(t.folded) && t.folded[next].name == string(key) {
+			ft = t.folded[next].info
+			next++
+		} else if i, ok := t.fields[string(key)]; ok { // no allocation: the compiler looks up []byte keys in place
+			ft, next = t.folded[i].info, i+1
+		} else {
 			for _, f := range t.folded {
 				if len(f.name) == len(key) && strings.EqualFold(f.name, string(key)) {
 					ft = f.info
@@ -397,15 +403,21 @@ func (s *scanner) str() int {
 		return 0
 	}
 	start := s.i + 1
-	for s.i = start; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
-			s.i++
-			return s.i - 1 - start
+	for s.i = start; s.i < len(s.b); {
+		// Jump to the next quote; an escape before it may hide it (\").
+		q := bytes.IndexByte(s.b[s.i:], '"')
+		if q < 0 {
+			s.i = len(s.b)
+			break
 		}
+		if e := bytes.IndexByte(s.b[s.i:s.i+q], '\\'); e >= 0 {
+			s.i += e + 2 // the escape and the byte it escapes
+			continue
+		}
+		s.i += q + 1
+		return s.i - 1 - start
 	}
+	s.i = min(s.i, len(s.b))
 	return s.i - start
 }
 
@@ -413,7 +425,7 @@ func (s *scanner) str() int {
 // a delimiter: the decoder reports those).
 func (s *scanner) scalar() {
 	start := s.i
-	for s.i < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[s.i])) {
+	for s.i < len(s.b) && !delimiter[s.b[s.i]] {
 		s.i++
 	}
 	if s.i == start && s.i < len(s.b) {
@@ -458,10 +470,22 @@ func (s *scanner) literal(lit string) bool {
 }
 
 func (s *scanner) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\r' || s.b[s.i] == '\n') {
+	for s.i < len(s.b) && s.b[s.i] <= ' ' && whitespace[s.b[s.i]] {
 		s.i++
 	}
 }
+
+// whitespace and delimiter: JSON's insignificant bytes, and what ends a
+// number or literal.
+var whitespace, delimiter = func() (w, d [256]bool) {
+	for _, c := range " \t\r\n" {
+		w[c], d[c] = true, true
+	}
+	for _, c := range ",}]" {
+		d[c] = true
+	}
+	return w, d
+}()
 
 func (s *scanner) fail(format string, args ...any) {
 	if s.err == nil {

@@ -43,3 +43,34 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanString holds the scanner's string skipping (two IndexByte jumps)
+// to the byte-by-byte reading of a JSON string it replaced: the same end
+// and the same raw length, escapes and unterminated strings included.
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"a\\"`, `"a\\\"b\\"x`, `"\`, `"`, `"abc`, `"a\"`, `"\\\\\\"` + "\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = append([]byte{'"'}, b...)
+		s := scanner{b: b}
+		n := s.str()
+		i, m := 1, -1
+		for ; i < len(b); i++ {
+			if b[i] == '\\' {
+				i++
+			} else if b[i] == '"' {
+				i++
+				m = i - 2
+				break
+			}
+		}
+		if m < 0 {
+			i = min(i, len(b))
+			m = i - 1
+		}
+		if s.i != i || n != m {
+			t.Fatalf("%q: str ends at %d with length %d, want %d and %d", b, s.i, n, i, m)
+		}
+	})
+}
