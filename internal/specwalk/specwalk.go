@@ -34,7 +34,7 @@ type Result struct {
 // Walk goes through every operation of doc and returns what is missing:
 // a fake handler (handles reports one), a success answer neither mapped in
 // results nor explained in notResults, a fixture (read from dir), and what
-// Check finds. Each fixture must also validate against the spec as the
+// check finds. Each fixture must also validate against the spec as the
 // operation's success answer.
 func Walk(doc *openapi3.T, handles func(operationID string) bool, results map[string]Result, notResults map[string]string, dir string) []string {
 	var problems []string
@@ -51,15 +51,19 @@ func Walk(doc *openapi3.T, handles func(operationID string) bool, results map[st
 				}
 				continue
 			}
+			if r.Fixture == "" {
+				problems = append(problems, id+": no fixture for its success answer")
+				continue
+			}
 			fixture, err := os.ReadFile(filepath.Join(dir, r.Fixture))
-			if r.Fixture == "" || err != nil {
-				problems = append(problems, fmt.Sprintf("%s: no fixture for its success answer (%v)", id, err))
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", id, err))
 				continue
 			}
 			if err := validate(doc, path, item, method, op, fixture); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %s does not validate: %v", id, r.Fixture, err))
 			}
-			for _, p := range Check(op, r, fixture) {
+			for _, p := range check(op, r, fixture) {
 				problems = append(problems, id+": "+p)
 			}
 		}
@@ -84,11 +88,11 @@ func validate(doc *openapi3.T, path string, item *openapi3.PathItem, method stri
 	return openapi3filter.ValidateResponse(context.Background(), in)
 }
 
-// Check returns what does not map: a schema property with no field in
+// check returns what does not map: a schema property with no field in
 // r.Type (and not dropped), and, in the fixture's answer objects, one that
 // does not decode into r.Type or a property it sets that lands in no field
 // (a mistyped json tag decodes silently to the zero value).
-func Check(op *openapi3.Operation, r Result, fixture []byte) []string {
+func check(op *openapi3.Operation, r Result, fixture []byte) []string {
 	var problems []string
 	schema := successSchema(op)
 	if schema == nil {
