@@ -2,6 +2,8 @@ package core
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -73,4 +75,55 @@ func FuzzScanString(f *testing.F) {
 			t.Fatalf("%q: str ends at %d with length %d, want %d and %d", b, s.i, n, i, m)
 		}
 	})
+}
+
+// FuzzCheckPathSegment models a chain of proxies that each decode the path
+// once more (strictly, or leniently keeping escapes they cannot read): a
+// value CheckPathSegment accepts, sent escaped, stays one segment that is
+// not "", "." or "..", at every decoding.
+func FuzzCheckPathSegment(f *testing.F) {
+	for _, s := range []string{"abc", "%zz%2F..%2F..%2Fswitch", "..;", "..;x", ".;", ";", "%2e%2e", "%252e%252e%3b",
+		"a%2Fb", "%5c", "a\x00b", "%00", "%7f", "...", "a..b", "%41", "%2541", "%25252F", "%%2F", "%2", "ok%"} {
+		f.Add(s)
+	}
+	op := &Operation{Name: "fuzz.Op"}
+	f.Fuzz(func(t *testing.T, v string) {
+		if CheckPathSegment(op, "p", v) != nil {
+			return
+		}
+		stages := []string{v}
+		for s := v; ; {
+			d := lenientUnescape(s)
+			if d == s {
+				break
+			}
+			stages, s = append(stages, d), d
+		}
+		for _, s := range stages {
+			seg, _, _ := strings.Cut(s, ";")
+			if strings.ContainsAny(s, "/\\") || seg == "" || seg == "." || seg == ".." || strings.ContainsFunc(s, unicode.IsControl) {
+				t.Fatalf("%q accepted, but a proxy decoding it reads %q", v, s)
+			}
+		}
+	})
+}
+
+// lenientUnescape decodes the %XX escapes it can read and keeps the rest,
+// as some proxies do.
+func lenientUnescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]) {
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

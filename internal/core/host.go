@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // PlainHost reports whether a URL's host part (url.URL.Host: name or IP,
@@ -76,24 +77,46 @@ func dnsName(s string) bool {
 	return true
 }
 
-// CheckPathSegment refuses a path parameter a server could normalise away
-// or split: "", ".", "..", anything with "/" or "\" — raw, or after
-// percent-decoding (repeatedly: a server or proxy may decode twice).
-// "GET /v1/authtokens/.." would otherwise reach the collection, and a
-// switch to user ".." would POST to /home/switch.
+// CheckPathSegment refuses a path parameter a server or a proxy in front of
+// it could normalise away, split or read differently: it decodes the value
+// completely (percent-escapes again and again, as a chain of proxies may)
+// and refuses, at any stage, an invalid escape ("%zz": decoders disagree on
+// it), "/" or "\", a control character, and a segment that is "", "." or
+// ".." once path parameters are cut (Tomcat reads "..;x" as ".."). "GET
+// /v1/authtokens/.." would otherwise reach the collection, and a switch to
+// user ".." would POST to /home/switch.
 func CheckPathSegment(op *Operation, param, v string) error {
-	for range 4 {
-		switch {
-		case v == "", v == ".", v == "..":
-			return fmt.Errorf("%s: %s %q is not a usable path segment", op.Name, param, Clip(Clean(v)))
-		case strings.ContainsAny(v, "/\\"):
-			return fmt.Errorf("%s: %s must not contain %q or %q (even percent-encoded)", op.Name, param, "/", "\\")
+	for range maxPathDecodes {
+		if reason := badSegment(v); reason != "" {
+			return fmt.Errorf("%s: %s %q is not a usable path segment: %s", op.Name, param, Clip(Clean(v)), reason)
+		}
+		if !strings.Contains(v, "%") {
+			return nil
 		}
 		d, err := url.PathUnescape(v)
-		if err != nil || d == v {
-			return nil
+		if err != nil {
+			return fmt.Errorf("%s: %s %q is not a usable path segment: it holds an invalid percent-escape", op.Name, param, Clip(Clean(v)))
 		}
 		v = d
 	}
-	return nil
+	return fmt.Errorf("%s: %s is percent-encoded more than %d times over", op.Name, param, maxPathDecodes)
+}
+
+// maxPathDecodes bounds CheckPathSegment's decoding: no real identifier is
+// encoded this many times over.
+const maxPathDecodes = 8
+
+// badSegment says what is wrong with one decoding stage of a path
+// parameter, or "".
+func badSegment(v string) string {
+	if strings.ContainsAny(v, "/\\") {
+		return `it holds "/" or "\\" (even percent-encoded)`
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return "it holds a control character"
+	}
+	if seg, _, _ := strings.Cut(v, ";"); seg == "" || seg == "." || seg == ".." {
+		return `a server reads it as "", "." or ".." (path parameters after ";" cut, as Tomcat does)`
+	}
+	return ""
 }

@@ -149,7 +149,7 @@ func TestHomeUsersAndSwitch(t *testing.T) {
 		}
 	}
 	// A uuid a server could normalise away or split is refused before sending.
-	for _, bad := range []string{"..", ".", "%2e%2e", "%252E%252E", "../../user?x=", "a/b", "a%2Fb", `a\b`} {
+	for _, bad := range []string{"..", ".", "%2e%2e", "%252E%252E", "../../user?x=", "a/b", "a%2Fb", `a\b`, "%zz%2F..%2F..%2Fswitch", "..;", "..%3B", "a%0d%0ab"} {
 		before := srv.RequestCount()
 		if _, err := c.Authentication.SwitchHomeUser(ctx, plextest.UserToken, bad, "1234"); err == nil || srv.RequestCount() != before {
 			t.Fatalf("uuid %q sent: %v", bad, err)

@@ -279,7 +279,8 @@ func TestPathValuesAreEscaped(t *testing.T) {
 	}
 	n := srv.RequestCount()
 	// One segment no server can normalise away or split: refused before sending.
-	for _, bad := range []string{"", ".", "..", "%2e", "%2E%2e", "%252e%252e", "a/b", "../v1/authtokens", "%2F", "a%252fb", `a\b`, "%5C"} {
+	for _, bad := range []string{"", ".", "..", "%2e", "%2E%2e", "%252e%252e", "a/b", "../v1/authtokens", "%2F", "a%252fb", `a\b`, "%5C",
+		"%zz%2F..%2F..%2Fswitch", "..;", "..;x", "%2e%2e;", ";x", "a\x00b", "%0a", "50%"} {
 		if _, err := c.AuthTokens.Update(ctx, bad, ziggeo.AuthTokenParams{SessionLimit: ziggeo.Int64(1)}); err == nil {
 			t.Fatalf("%q accepted by Update", bad)
 		}
