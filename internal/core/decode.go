@@ -62,11 +62,13 @@ func (c *call) decode(v any) error {
 	if string(body) == "null" {
 		return badAnswer(c.op, c.rsp.StatusCode, "%d response body is null", c.rsp.StatusCode)
 	}
-	if need, err := answerCost(body, reflect.TypeOf(v).Elem()); err != nil {
-		return badAnswer(c.op, c.rsp.StatusCode, "%d response: %s", c.rsp.StatusCode, c.text(err.Error()))
-	} else if limit := decodeAmplification * int64(len(body)); need > limit && len(body) > minCheckedBody {
-		return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
-			c.rsp.StatusCode, len(body), need, decodeAmplification)
+	if len(body) > ScanFreeBody || mayHoldNullElement(body) {
+		if need, err := answerCost(body, reflect.TypeOf(v).Elem()); err != nil {
+			return badAnswer(c.op, c.rsp.StatusCode, "%d response: %s", c.rsp.StatusCode, c.text(err.Error()))
+		} else if limit := decodeAmplification * int64(len(body)); need > limit && len(body) > ScanFreeBody {
+			return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
+				c.rsp.StatusCode, len(body), need, decodeAmplification)
+		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		// Decode errors quote the input (an 8 MiB number, say): bound them.
@@ -139,9 +141,36 @@ func (c *call) scrubStrings(v reflect.Value) {
 // decodes into and refuses more than decodeAmplification × the body.
 const decodeAmplification = 8
 
-// minCheckedBody: below it an answer cannot cost much whatever its ratio
-// (an empty object decodes into a whole struct: many times its size, but a few hundred bytes).
-const minCheckedBody = 1 << 10
+// ScanFreeBody: an answer this size or smaller is decoded without the cost
+// scan. Whatever its shape it cannot cost much (BENCHMARKS.md gives the
+// worst case per result type, a few MiB), and skipping the scan keeps
+// ordinary calls at the net/http + encoding/json floor. Such a body is still
+// scanned when it may hold a null array element (mayHoldNullElement): the
+// decoder would turn [null] into an empty result where objects are promised.
+const ScanFreeBody = 64 << 10
+
+// mayHoldNullElement reports whether body may hold null as an array element
+// ("[null" or ",null", whitespace allowed): a cheap look for what only the
+// scan can refuse. A null inside a string may make it say yes; never no
+// when there is one.
+func mayHoldNullElement(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], nullLiteral)
+		if j < 0 {
+			return false
+		}
+		k := i + j - 1
+		for k >= 0 && whitespace[body[k]] {
+			k--
+		}
+		if k >= 0 && (body[k] == '[' || body[k] == ',') {
+			return true
+		}
+		i += j + len(nullLiteral)
+	}
+}
+
+var nullLiteral = []byte("null")
 
 // maxScanDepth bounds answerCost's recursion (encoding/json stops at 10000).
 const maxScanDepth = 10000
@@ -287,23 +316,64 @@ func (s *scanner) object(t *typeInfo, depth int) {
 	s.i++     // {
 	next := 0 // servers send fields in one order: try the one after the last match first
 	for s.next('}') {
-		key := s.key()
+		key, ok := s.decodedKey()
+		if !ok {
+			// Fail closed: a key the scan cannot read as the decoder would
+			// (a broken escape) could name any field; the decoder refuses
+			// such a body anyway.
+			s.fail("an object key is not a valid JSON string")
+			return
+		}
 		var ft *typeInfo
 		if next < len(t.folded) && t.folded[next].name == string(key) {
 			ft = t.folded[next].info
 			next++
 		} else if i, ok := t.fields[string(key)]; ok { // no allocation: the compiler looks up []byte keys in place
 			ft, next = t.folded[i].info, i+1
-		} else {
-			for _, f := range t.folded {
-				if len(f.name) == len(key) && strings.EqualFold(f.name, string(key)) {
-					ft = f.info
-					break
-				}
-			}
+		} else if i := t.foldedField(key); i >= 0 {
+			ft = t.folded[i].info
 		}
 		s.value(ft, depth+1)
 	}
+}
+
+// foldedField is the field a key matches case-insensitively, as both of
+// encoding/json's engines match it (strings.EqualFold on the unescaped key,
+// Unicode-wide: "connectionſ" and "\u212Aey" name fields too), or -1. The
+// first field in declaration order wins, as the decoder's index does.
+func (t *typeInfo) foldedField(key []byte) int {
+	for i, f := range t.folded {
+		if strings.EqualFold(f.name, string(key)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// decodedKey consumes an object key and its colon and returns the key as
+// the decoder sees it: escapes resolved by encoding/json itself, so the
+// scan and the decoder cannot disagree on which field a key names. ok is
+// false when the key is not a valid JSON string.
+func (s *scanner) decodedKey() (key []byte, ok bool) {
+	s.space()
+	start := s.i
+	if start >= len(s.b) || s.b[start] != '"' {
+		s.key()
+		return nil, false
+	}
+	key = s.key()
+	if bytes.IndexByte(key, '\\') < 0 {
+		return key, true
+	}
+	end := start + 1 + len(key) + 1
+	if end > len(s.b) {
+		return nil, false
+	}
+	var k string
+	if json.Unmarshal(s.b[start:end], &k) != nil {
+		return nil, false
+	}
+	return []byte(k), true
 }
 
 func (s *scanner) mapping(t *typeInfo, depth int) {
@@ -520,3 +590,8 @@ const MaxResponseBytes = 16 << 20
 // firstBufCap caps the buffer sized from Content-Length: a lying header
 // must not make the SDK allocate what it says.
 const firstBufCap = 64 << 10
+
+// AnswerCost is the decode bound's estimate of what decoding body into t
+// allocates, for the differential fuzz target that holds it against the
+// decoder (sdk/plex FuzzDecodeBound).
+func AnswerCost(body []byte, t reflect.Type) (int64, error) { return answerCost(body, t) }

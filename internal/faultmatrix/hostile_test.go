@@ -2,6 +2,7 @@ package faultmatrix
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -151,11 +152,18 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rng := rand.New(rand.NewPCG(h.seed, uint64(h.n)))
 	force := h.force
 	if force != "" {
-		h.largest = max(h.largest, len(h.huge[force]))
+		h.largest = max(h.largest, len(h.huge[strings.TrimSuffix(force, gzipSuffix)]))
 	}
 	h.mu.Unlock()
 	if force != "" {
 		w.Header().Set("Content-Type", "application/json")
+		if shape, ok := strings.CutSuffix(force, gzipSuffix); ok {
+			// 1 MiB of shape in a few KiB on the wire: the body cap and the
+			// bound hold for what it decompresses to.
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(h.huge[shape+gzipSuffix])
+			return
+		}
 		_, _ = w.Write(h.huge[force])
 		return
 	}
@@ -215,6 +223,15 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.largest = max(h.largest, len(b))
 	h.mu.Unlock()
+	if len(b) > 0 && rng.IntN(4) == 0 {
+		// Content-Encoding: gzip, which net/http undoes before the SDK reads.
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		b = z.Bytes()
+		w.Header().Set("Content-Encoding", "gzip")
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -254,7 +271,10 @@ func (h *hostile) body(rng *rand.Rand, echo string, sent []string) []byte {
 	}
 }
 
-var hugeShapes = []string{"nulls", "zeros", "strings", "objects", "deep", "longstring"}
+var hugeShapes = []string{"nulls", "zeros", "strings", "objects", "deep", "longstring", "escapedkeys", "foldedkeys", "foldedsources"}
+
+// gzipSuffix marks a forced shape sent gzip-encoded.
+const gzipSuffix = "/gzip"
 
 // makeHuge precomputes the large hostile bodies (so making them costs the
 // measured calls nothing).
@@ -262,14 +282,28 @@ func makeHuge(n int) map[string][]byte {
 	rep := func(open, elem, close string) []byte {
 		return []byte(open + strings.Repeat(elem+",", n/(len(elem)+1)) + elem + close)
 	}
-	return map[string][]byte{
+	huge := map[string][]byte{
 		"nulls":      rep("[", "null", "]"),
 		"zeros":      rep("[", "0", "]"),
 		"strings":    rep("[", `""`, "]"),
 		"objects":    rep("[", "{}", "]"),
 		"deep":       []byte(strings.Repeat("[", n/2) + strings.Repeat("]", n/2)),
 		"longstring": []byte(`{"token":"` + strings.Repeat("a", n) + `","authToken":"x","MediaContainer":{"token":"y"}}`),
+		// Keys the decoder resolves and a raw-byte lookup does not: an
+		// escape, and folds (U+017F long s folds to s, U+212A KELVIN SIGN to k).
+		"escapedkeys": rep(`[{"\u0063onnections":[`, "{}", `]}]`),
+		"foldedkeys":  rep(`[{"connectionſ":[`, "{}", `],"users":[{}]}]`),
+		"foldedsources": rep(`{"MediaContainer":{"\u0044evi\u0063e":{"\u0043onne\u0063tion":[`, "{}",
+			`]},"Device":{"ConnectioN":[{}]},"\u212Aey":[{}]}}`),
 	}
+	for _, shape := range hugeShapes {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		_, _ = zw.Write(huge[shape])
+		_ = zw.Close()
+		huge[shape+gzipSuffix] = z.Bytes()
+	}
+	return huge
 }
 
 func envInt(name string, def int) int {
@@ -321,7 +355,7 @@ func TestHostileServers(t *testing.T) {
 	ran := 0
 	// The sweep: every operation answered 200 with every huge shape.
 	if os.Getenv("HOSTILE_SEED") == "" {
-		for _, shape := range hugeShapes {
+		for _, shape := range append(hugeShapes, hugeShapes[0]+gzipSuffix, "foldedkeys"+gzipSuffix, "escapedkeys"+gzipSuffix) {
 			for _, op := range ops {
 				if v := hostileCase(h, op, seed, shape); v != "" {
 					t.Fatalf("sweep, %s answered %s: %s", op.name, shape, v)
