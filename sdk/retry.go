@@ -41,6 +41,14 @@ type RetryConfig struct {
 	// MaxAttempts bounds the attempts, the first one included. 0 means 3;
 	// UnlimitedAttempts means only Backoff.MaxElapsedTime bounds them.
 	MaxAttempts int
+
+	// AttemptTimeout bounds one attempt: connecting, the answer's headers
+	// and reading its body. 0 means 30s; a negative value means no bound
+	// per attempt (Backoff.MaxElapsedTime and the caller's context still
+	// apply). An attempt that runs out is a failed connection: retried as
+	// DisableConnectionRetries says. The error matches
+	// errors.Is(err, context.DeadlineExceeded) and names this field.
+	AttemptTimeout time.Duration
 }
 
 // BackoffStrategy shapes the wait before attempt n+1:
@@ -54,14 +62,17 @@ type BackoffStrategy struct {
 	MaxInterval time.Duration
 	// Exponent multiplies the wait after each attempt; default 1.5, at least 1.
 	Exponent float64
-	// MaxElapsedTime bounds the whole call, waits included; default 2m. A
-	// wait that would pass it ends the call with the last error instead.
+	// MaxElapsedTime bounds the whole call, waits and the attempt in flight
+	// included; default 2m. A wait that would pass it ends the call with the
+	// last error instead; an attempt still running when it passes is ended,
+	// with an error that matches errors.Is(err, context.DeadlineExceeded)
+	// and names this field.
 	MaxElapsedTime time.Duration
 }
 
 // DefaultRetryConfig returns the defaults spelled out: backoff from 500ms
 // to 30s by 1.5×, at most 2m in all, statuses 429, 500, 502, 503 and 504,
-// failed connections retried, at most 3 attempts.
+// failed connections retried, at most 3 attempts of at most 30s each.
 func DefaultRetryConfig() RetryConfig {
 	return RetryConfig{
 		Strategy: StrategyBackoff,
@@ -71,7 +82,8 @@ func DefaultRetryConfig() RetryConfig {
 			Exponent:        1.5,
 			MaxElapsedTime:  2 * time.Minute,
 		},
-		StatusCodes: []string{"429", "500", "502", "503", "504"},
-		MaxAttempts: 3,
+		StatusCodes:    []string{"429", "500", "502", "503", "504"},
+		MaxAttempts:    3,
+		AttemptTimeout: 30 * time.Second,
 	}
 }

@@ -31,6 +31,7 @@ var (
 	defaultMaxElapsedTime  = defaults.Backoff.MaxElapsedTime
 	defaultMaxAttempts     = defaults.MaxAttempts
 	defaultStatusCodes     = defaults.StatusCodes
+	defaultAttemptTimeout  = defaults.AttemptTimeout
 )
 
 const (
@@ -47,7 +48,10 @@ type policy struct {
 	initial, max time.Duration
 	exponent     float64
 	maxElapsed   time.Duration
-	maxAttempts  int // 0 = unlimited
+	maxAttempts  int           // 0 = unlimited
+	attempt      time.Duration // bounds one attempt; 0 = no bound
+	attemptEnded *boundError   // the cause when attempt ends one
+	callEnded    *boundError   // the cause when maxElapsed ends one
 	retryConns   bool
 	classes      [6]bool // classes[4] = "4XX"
 	codes        []int
@@ -71,6 +75,12 @@ func newPolicy(c sdk.RetryConfig) (*policy, error) {
 		return nil, fmt.Errorf("RetryConfig.MaxAttempts: %d is negative (0 means 3; sdk.UnlimitedAttempts means no limit)", c.MaxAttempts)
 	default:
 		p.maxAttempts = c.MaxAttempts
+	}
+	switch {
+	case c.AttemptTimeout == 0:
+		p.attempt = defaultAttemptTimeout
+	case c.AttemptTimeout > 0:
+		p.attempt = c.AttemptTimeout
 	}
 	var b sdk.BackoffStrategy
 	if c.Backoff != nil {
@@ -97,6 +107,8 @@ func newPolicy(c sdk.RetryConfig) (*policy, error) {
 	if p.initial > p.max {
 		return nil, fmt.Errorf("RetryConfig.Backoff.InitialInterval: %v exceeds MaxInterval %v", p.initial, p.max)
 	}
+	p.attemptEnded = &boundError{"RetryConfig.AttemptTimeout", p.attempt, "no complete answer within"}
+	p.callEnded = &boundError{"RetryConfig.Backoff.MaxElapsedTime", p.maxElapsed, "the call ran past"}
 	codes := c.StatusCodes
 	if codes == nil {
 		codes = defaultStatusCodes
@@ -231,61 +243,42 @@ var oneAttempt = func() *policy {
 }()
 
 // Do sends req, retrying per the call's policy; it returns the final
-// response with its body already read into c.body.
+// response with its body already read into c.body. Each attempt runs under
+// its own context, bounded by AttemptTimeout and by the call's end
+// (MaxElapsedTime): a silent server or a trickled body cannot hold a call
+// past either.
 func (c *call) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	req.Header["User-Agent"] = c.core.userAgent
 	p := c.policy
 	start := time.Now()
+	callEnd := start.Add(p.maxElapsed)
 	for attempt := 1; ; attempt++ {
 		c.attempts = attempt
-		r := req
-		if c.sec.Refresh != nil {
-			b, secret, err := c.sec.Refresh(ctx)
-			if secret != c.sec.Secrets[1] {
-				c.sec.Secrets[1], c.callSc = secret, nil
+		actx, cancel := p.attemptContext(ctx, callEnd)
+		rsp, body, err := c.attempt(actx, req, attempt)
+		if err != nil && ctx.Err() == nil && actx.Err() != nil {
+			err = context.Cause(actx) // one of the call's own bounds ended it: say which
+		}
+		cancel() // the body is read: nothing of the attempt is left to end
+		var re *refreshError
+		if errors.As(err, &re) {
+			wait, ok := c.retryRefresh(ctx, re.err, attempt, start)
+			if !ok {
+				return nil, re
 			}
-			if err != nil {
-				wait, ok := c.retryRefresh(ctx, err, attempt, start)
-				if !ok {
-					return nil, &refreshError{err}
-				}
-				if err := Sleep(ctx, wait); err != nil {
-					return nil, c.transportError(err)
-				}
-				continue
-			}
-			cp := *req
-			cp.Body, cp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-			cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-			r = &cp
-		} else if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
-			if req.GetBody == nil {
-				return nil, c.transportError(errors.New("request body cannot be replayed"))
-			}
-			b, err := req.GetBody()
-			if err != nil {
+			if err := Sleep(ctx, wait); err != nil {
 				return nil, c.transportError(err)
 			}
-			cp := *req
-			cp.Body = b
-			r = &cp
+			continue
 		}
-		if c.sec.NoRedirects {
-			r = r.WithContext(context.WithValue(r.Context(), noRedirectsKey{}, true))
+		var ae *attemptError
+		if errors.As(err, &ae) {
+			return nil, c.transportError(ae.err) // not worth another attempt
 		}
-		rsp, err := c.core.hc.Do(r)
-		var body []byte
-		if err == nil {
-			limit := MaxResponseBytes
-			if c.sec.MaxBody > 0 {
-				limit = min(limit, c.sec.MaxBody)
-			}
-			body, err = readBody(rsp, limit)
-			if errors.Is(err, sdk.ErrResponseTooLarge) {
-				c.log(ctx, req, rsp.StatusCode, err, 0)
-				return nil, c.transportError(err)
-			}
+		if errors.Is(err, sdk.ErrResponseTooLarge) {
+			c.log(ctx, req, rsp.StatusCode, err, 0)
+			return nil, c.transportError(err)
 		}
 		var wait time.Duration
 		if err != nil {
@@ -326,6 +319,85 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 }
+
+// attempt sends req once under actx and reads the answer's body. A
+// failed Refresh comes back as a *refreshError, a request that cannot be
+// sent again as an *attemptError.
+func (c *call) attempt(actx context.Context, req *http.Request, attempt int) (*http.Response, []byte, error) {
+	r := req
+	if c.sec.Refresh != nil {
+		b, secret, err := c.sec.Refresh(actx)
+		if secret != c.sec.Secrets[1] {
+			c.sec.Secrets[1], c.callSc = secret, nil
+		}
+		if err != nil {
+			return nil, nil, &refreshError{err}
+		}
+		cp := *req
+		cp.Body, cp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		r = &cp
+	} else if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, nil, &attemptError{errors.New("request body cannot be replayed")}
+		}
+		b, err := req.GetBody()
+		if err != nil {
+			return nil, nil, &attemptError{err}
+		}
+		cp := *req
+		cp.Body = b
+		r = &cp
+	}
+	if c.sec.NoRedirects {
+		actx = context.WithValue(actx, noRedirectsKey{}, true)
+	}
+	rsp, err := c.core.hc.Do(r.WithContext(actx))
+	if err != nil {
+		return nil, nil, err
+	}
+	limit := MaxResponseBytes
+	if c.sec.MaxBody > 0 {
+		limit = min(limit, c.sec.MaxBody)
+	}
+	body, err := readBody(rsp, limit)
+	if err != nil && !errors.Is(err, sdk.ErrResponseTooLarge) {
+		return nil, nil, err
+	}
+	return rsp, body, err
+}
+
+// attemptError is a request that cannot be sent again.
+type attemptError struct{ err error }
+
+func (e *attemptError) Error() string { return e.err.Error() }
+
+// attemptContext bounds one attempt: AttemptTimeout from now, and the end
+// of the call (MaxElapsedTime), whichever comes first. The cause says which.
+func (p *policy) attemptContext(ctx context.Context, callEnd time.Time) (context.Context, context.CancelFunc) {
+	if p.attempt > 0 {
+		if end := time.Now().Add(p.attempt); end.Before(callEnd) {
+			return context.WithDeadlineCause(ctx, end, p.attemptEnded)
+		}
+	}
+	return context.WithDeadlineCause(ctx, callEnd, p.callEnded)
+}
+
+// boundError is an attempt ended by one of the call's own time bounds. It
+// is a timeout (retried like a failed connection, when time is left) and
+// matches context.DeadlineExceeded.
+type boundError struct {
+	field string
+	d     time.Duration
+	what  string
+}
+
+func (e *boundError) Error() string {
+	return fmt.Sprintf("%s %s (%v): %v", e.what, e.field, e.d, context.DeadlineExceeded)
+}
+func (e *boundError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (e *boundError) Timeout() bool        { return true }
+func (e *boundError) Temporary() bool      { return true }
 
 // retryRefresh decides whether a failed Refresh (the first request of a
 // two-request attempt) may be followed by another attempt, and after what
