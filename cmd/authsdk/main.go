@@ -176,7 +176,18 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 	case len(pos) < c.nargs:
 		return usagef("%smissing %s (run %q)", at(c), c.args, prog(c)+" --help")
 	}
+	if h, ok := fl.(interface{ common() *apiFlags }); ok {
+		if d, ok := h.common().commandBound(c.name); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, d, &commandTimeout{d})
+			defer cancel()
+		}
+	}
 	err = c.run(ctx, e, fl, pos)
+	var ct *commandTimeout
+	if err != nil && errors.As(context.Cause(ctx), &ct) {
+		return fmt.Errorf("%s%w", at(c), ct) // what ran out, not the call it cut short
+	}
 	// Every validation error starts with the command: "plex servers: …".
 	var ue usageError
 	if errors.As(err, &ue) && !strings.HasPrefix(ue.msg, at(c)) {
@@ -343,11 +354,54 @@ func (r *retriesFlag) Set(s string) error {
 type apiFlags struct {
 	retries retriesFlag
 	json    bool
+	timeout optDuration
 }
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.Var(&a.retries, "retries", "`N` retries after the first attempt (default 2; 0 = none; -1 = until the 2-minute budget ends)")
 	fs.BoolVar(&a.json, "json", false, "print JSON")
+	fs.Var(&a.timeout, "timeout", "`duration` the whole command may take, e.g. 30s (default 2m; 0 = no bound; plex login: the PIN's own lifetime)")
+}
+
+// defaultCommandTimeout bounds a command that calls an API when --timeout
+// is not given: the SDK's own MaxElapsedTime, so a hung server never hangs
+// a shell script.
+const defaultCommandTimeout = 2 * time.Minute
+
+// commandBound is how long command name may run: --timeout when given,
+// else the default, except for commands that wait for a person (the PIN's
+// lifetime bounds those).
+func (a *apiFlags) commandBound(name string) (time.Duration, bool) {
+	switch {
+	case a.timeout.set:
+		return a.timeout.d, a.timeout.d > 0
+	case name == "plex login":
+		return 0, false
+	}
+	return defaultCommandTimeout, true
+}
+
+// commandTimeout is the cause of a command ended by its --timeout.
+type commandTimeout struct{ d time.Duration }
+
+func (e *commandTimeout) Error() string {
+	return fmt.Sprintf("no result within --timeout %v (give a longer --timeout, or 0 for none)", e.d)
+}
+
+// optDuration is a duration flag that remembers whether it was given.
+type optDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string { return "" }
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q is not a duration such as 30s or 2m", s)
+	}
+	o.d, o.set = d, true
+	return nil
 }
 
 // retryConfig is nil when --retries was not given (the SDK's default).

@@ -34,6 +34,8 @@ type plexFlags struct {
 	id                            *plex.Identity // opened once per command
 }
 
+func (f *plexFlags) common() *apiFlags { return &f.api }
+
 // The plex flags a command may take.
 const (
 	fToken = 1 << iota

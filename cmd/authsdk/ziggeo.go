@@ -194,6 +194,8 @@ type authTokensFlags struct {
 	token            tokenFlags
 }
 
+func (f *authTokensFlags) common() *apiFlags { return &f.api }
+
 func authTokensCommand(verb string) *command {
 	c := &command{
 		name: "ziggeo authtokens " + verb, args: "TOKEN", nargs: 1,

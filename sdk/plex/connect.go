@@ -32,14 +32,16 @@ var ErrNoConnection = errors.New("plex: no connection to the server answered")
 // maxProbes are in flight; an /identity answer is read up to maxIdentity.
 var (
 	probeTimeout     = 10 * time.Second
+	connectBudget    = 15 * time.Second
 	connectGrace     = time.Second
 	unconnectedGrace = 250 * time.Millisecond
 	headStart        = 20 * time.Millisecond
 )
 
 const (
-	maxProbes   = 8
-	maxIdentity = 64 << 10
+	maxProbes     = 8
+	maxCandidates = 16
+	maxIdentity   = 64 << 10
 )
 
 // candidate is one URL to probe and the kind of connection it came from.
@@ -196,7 +198,9 @@ type slot struct {
 // gets one second more, or 250 ms when it has not even connected (a LAN
 // address seen from outside the LAN). The other probes are then cancelled.
 // Each probe is one attempt, bounded by 10 s and by ctx, and reads at most
-// 64 KiB.
+// 64 KiB. Connect probes at most the 16 most preferred URLs, and when ctx
+// has no deadline it gives itself 15 s in all: a long list of addresses
+// that accept and never answer cannot hold it longer.
 //
 // When none answers, the error names each URL (redacted) with its cause
 // and matches errors.Is(err, ErrNoConnection). Of opts, only
@@ -212,9 +216,15 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%s: resource %q has no connection to try: %w", opConnect.Name, core.Clip(core.Clean(r.Name)), ErrNoConnection)
 	}
+	cands = cands[:min(len(cands), maxCandidates)]
 	o := callopts.Apply(opts)
 	into := o.ResponseInto()
-	ctx, cancel := context.WithCancel(ctx)
+	var cancel context.CancelFunc
+	if _, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, connectBudget)
+	}
 	defer cancel()
 	n := len(cands)
 	slots := make([]slot, n)

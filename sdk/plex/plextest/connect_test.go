@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -440,6 +441,36 @@ func BenchmarkConnect(b *testing.B) {
 			if _, err := c.Authentication.Connect(ctx, all); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// 24 addresses that accept and never answer held Connect 30 s with
+// context.Background(): it now probes the 16 most preferred and gives
+// itself 15 s in all when ctx has no deadline.
+func TestConnectBudgetAndCandidateCap(t *testing.T) {
+	hang := mediaServer(t, homeMachine, time.Hour)
+	synctest.Test(t, func(t *testing.T) {
+		h := hosts{}
+		var conns []plex.Connection
+		for i := range 24 {
+			host := fmt.Sprintf("10.0.0.%d:32400", i+1)
+			h[host] = hang
+			conns = append(conns, hostConn(host, true, false))
+		}
+		c := inMemoryClient(t, h)
+		r := plextest.Resource("Home", homeMachine, homeToken, conns...)
+		r.PublicAddressMatches = true
+		start := time.Now()
+		_, err := c.Authentication.Connect(context.Background(), r)
+		if took := time.Since(start); took != 15*time.Second || !errors.Is(err, plex.ErrNoConnection) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("returned after %v with %v; want ErrNoConnection at the 15 s budget", took, err)
+		}
+		if n := hang.Probes(); n != 16 {
+			t.Fatalf("%d addresses probed, want the 16 most preferred", n)
+		}
+		if strings.Contains(err.Error(), "10.0.0.17:") {
+			t.Fatalf("the error names an address past the 16th: %v", err)
 		}
 	})
 }
