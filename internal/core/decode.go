@@ -51,8 +51,7 @@ func readBody(rsp *http.Response, limit int) ([]byte, error) {
 // operation promised an object.
 func (c *call) decode(v any) error {
 	ct := c.rsp.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	if ct != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+	if ct != "" && !isJSONType(ct) {
 		return badAnswer(c.op, c.rsp.StatusCode, "%d response has content type %q, want application/json", c.rsp.StatusCode, c.text(ct))
 	}
 	body := bytes.TrimSpace(c.body)
@@ -78,6 +77,16 @@ func (c *call) decode(v any) error {
 		c.scrubStrings(reflect.ValueOf(v))
 	}
 	return nil
+}
+
+// isJSONType reports whether the media type ct is JSON (application/json
+// or any +json), without ParseMediaType's map in the common case.
+func isJSONType(ct string) bool {
+	if ct == "application/json" || ct == "application/json; charset=utf-8" {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // echoes reports whether body holds a secret of the client or the call: a

@@ -131,7 +131,11 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 		}
 		cl.into = o.ResponseInto()
 	}
-	rsp, err := send(ctx, server, cl)
+	cl.ctx, cl.end = ctx, time.Now().Add(cl.policy.maxElapsed)
+	first, cancel := cl.policy.attemptContext(ctx, cl.end)
+	cl.first = first
+	rsp, err := send(first, server, cl)
+	cancel() // the answer is read; a failed call's error is built already
 	if cl.into != nil && cl.rsp != nil {
 		*cl.into = cl.rsp
 	}
@@ -169,6 +173,12 @@ type call struct {
 	rsp      *http.Response
 	body     []byte
 	attempts int
+	// The call's time: its own ctx (the caller's), when it must end
+	// (MaxElapsedTime), and the first attempt's context, which the request
+	// is built with (so the first attempt needs no copy of it).
+	ctx   context.Context
+	end   time.Time
+	first context.Context
 }
 
 // scrub removes the client's and this call's secrets from s.

@@ -248,19 +248,26 @@ var oneAttempt = func() *policy {
 // (MaxElapsedTime): a silent server or a trickled body cannot hold a call
 // past either.
 func (c *call) Do(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
+	ctx, callEnd := c.ctx, c.end
+	if ctx == nil || req.Context() != c.first { // a request not built by this call's Sender
+		ctx, callEnd = req.Context(), time.Now().Add(c.policy.maxElapsed)
+	}
 	req.Header["User-Agent"] = c.core.userAgent
 	p := c.policy
-	start := time.Now()
-	callEnd := start.Add(p.maxElapsed)
+	start := callEnd.Add(-p.maxElapsed)
 	for attempt := 1; ; attempt++ {
 		c.attempts = attempt
-		actx, cancel := p.attemptContext(ctx, callEnd)
+		actx, cancel := req.Context(), context.CancelFunc(nil)
+		if attempt > 1 || actx != c.first {
+			actx, cancel = p.attemptContext(ctx, callEnd)
+		}
 		rsp, body, err := c.attempt(actx, req, attempt)
 		if err != nil && ctx.Err() == nil && actx.Err() != nil {
 			err = context.Cause(actx) // one of the call's own bounds ended it: say which
 		}
-		cancel() // the body is read: nothing of the attempt is left to end
+		if cancel != nil {
+			cancel() // the body is read: nothing of the attempt is left to end
+		}
 		var re *refreshError
 		if errors.As(err, &re) {
 			wait, ok := c.retryRefresh(ctx, re.err, attempt, start)
@@ -352,7 +359,10 @@ func (c *call) attempt(actx context.Context, req *http.Request, attempt int) (*h
 	if c.sec.NoRedirects {
 		actx = context.WithValue(actx, noRedirectsKey{}, true)
 	}
-	rsp, err := c.core.hc.Do(r.WithContext(actx))
+	if r.Context() != actx {
+		r = r.WithContext(actx)
+	}
+	rsp, err := c.core.hc.Do(r)
 	if err != nil {
 		return nil, nil, err
 	}
