@@ -63,6 +63,14 @@ var (
 	// sign with the client identifier the key was registered under, or
 	// register a new key (JWT sign-in by PIN binds it to this device).
 	ErrDeviceMismatch = errors.New("plex: the device key is bound to another device, or the client identifier does not match it")
+	// ErrKeyNotRegistered matches an exchange (ExchangeDeviceJWT, a
+	// JWTSource's refresh) that clients.plex.tv refused because it does not
+	// know the device key: 422 other than "Thumbprint Already Taken" (its
+	// message is "Unknown key"), or 401. The key was never registered, or
+	// the user removed the device: a person must sign in again (JWT sign-in
+	// by PIN, or RegisterDeviceKey with an account token). Retrying does not
+	// help.
+	ErrKeyNotRegistered = errors.New("plex: the device key is not registered with plex.tv; a person must sign in again")
 )
 
 // ErrorDetail is one entry of a Plex error body's errors[]. Message is
@@ -168,6 +176,9 @@ func mapError(e *sdk.APIError) error {
 		match = append(match, ErrSignInLocked)
 	case HasCode(details, CodeDeviceMismatch):
 		match = append(match, ErrDeviceMismatch)
+	case e.Operation == opExchange.Name && (e.StatusCode == http.StatusUnauthorized ||
+		e.StatusCode == http.StatusUnprocessableEntity && !mentions(e, "thumbprint already taken")):
+		match = append(match, ErrKeyNotRegistered)
 	case e.StatusCode == http.StatusUnauthorized && HasCode(details, CodeVerificationCodeRequired):
 		match = append(match, ErrVerificationCodeRequired)
 	case e.StatusCode == http.StatusForbidden && HasCode(details, CodePinRequired):
@@ -196,6 +207,9 @@ func mapError(e *sdk.APIError) error {
 		typed = &statusError{APIError: e, match: match}
 	default:
 		return e
+	}
+	if contains(match, ErrKeyNotRegistered) {
+		return &hintError{typed, "clients.plex.tv does not know this device key: sign in again (JWT sign-in by PIN) or register the key with an account token"}
 	}
 	if contains(match, ErrDeviceMismatch) {
 		return &hintError{typed, "the device key is bound to another device, or the client identifier does not match the one it was registered under"}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/authsdk/authsdk/sdk"
 )
@@ -50,6 +51,27 @@ type IdentityStore interface {
 	StoreJWT(ctx context.Context, token string) error
 	// Location says where the identity lives, for messages.
 	Location() string
+}
+
+// SharedIdentityStore is an IdentityStore that lets the sources sharing it
+// (goroutines, processes on one DirStore, replicas on a database) make one
+// exchange between them: before exchanging, a JWTSource takes the refresh
+// lease, re-reads the stored JWT and adopts it when another source already
+// refreshed it; it writes its new JWT by compare-and-swap, so an older JWT
+// never overwrites a newer one. MemoryStore and DirStore implement it. A
+// store that implements only IdentityStore still works: each source then
+// re-reads the store before exchanging, but sources that go stale at the
+// same moment may each exchange (and plex.tv may rotate one out).
+type SharedIdentityStore interface {
+	IdentityStore
+	// LockRefresh waits until this caller holds the store's refresh lease,
+	// or ctx ends, and returns the function that releases it. The lease
+	// lapses by itself after ttl, so a holder that dies does not block the
+	// others for longer.
+	LockRefresh(ctx context.Context, ttl time.Duration) (unlock func(), err error)
+	// SwapJWT stores next only if the stored JWT is still prev ("" for
+	// none), and reports whether it did.
+	SwapJWT(ctx context.Context, prev, next string) (bool, error)
 }
 
 // StoredIdentity is an identity as a store keeps it.
@@ -119,9 +141,10 @@ func DefaultIdentityDir() (string, error) {
 func MemoryStore() IdentityStore { return &memoryStore{} }
 
 type memoryStore struct {
-	mu  sync.Mutex
-	id  *StoredIdentity
-	jwt *string // behind a pointer: fmt never reaches the token
+	mu    sync.Mutex
+	id    *StoredIdentity
+	jwt   *string       // behind a pointer: fmt never reaches the token
+	lease chan struct{} // the refresh lease: held while it holds a value
 }
 
 func (m *memoryStore) LoadOrCreate(_ context.Context, create func() (StoredIdentity, error)) (StoredIdentity, error) {
@@ -154,6 +177,38 @@ func (m *memoryStore) StoreJWT(_ context.Context, token string) error {
 }
 
 func (m *memoryStore) Location() string { return "memory" }
+
+func (m *memoryStore) SwapJWT(_ context.Context, prev, next string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := ""
+	if m.jwt != nil {
+		cur = *m.jwt
+	}
+	if cur != prev {
+		return false, nil
+	}
+	m.jwt = &next
+	return true, nil
+}
+
+func (m *memoryStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(), error) {
+	m.mu.Lock()
+	if m.lease == nil {
+		m.lease = make(chan struct{}, 1)
+	}
+	lease := m.lease
+	m.mu.Unlock()
+	select {
+	case lease <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-lease }) }
+	t := time.AfterFunc(ttl, release)
+	return func() { t.Stop(); release() }, nil
+}
 
 // DirStore keeps the identity in a directory ("" = DefaultIdentityDir):
 // device.pem holds the key (PKCS#8 PEM, usable as a --key-file) with the
@@ -265,7 +320,7 @@ func (d *dirStore) LoadJWT(context.Context) (string, error) {
 	return strings.TrimSpace(string(b)), err
 }
 
-func (d *dirStore) StoreJWT(_ context.Context, token string) error {
+func (d *dirStore) StoreJWT(ctx context.Context, token string) error {
 	dir, err := d.path()
 	if err != nil {
 		return err
@@ -273,6 +328,17 @@ func (d *dirStore) StoreJWT(_ context.Context, token string) error {
 	if err := ensurePrivateDir(dir); err != nil {
 		return err
 	}
+	unlock, err := lockFile(ctx, filepath.Join(dir, jwtLockName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return writeJWT(dir, token)
+}
+
+// writeJWT replaces the stored JWT (temp file, then rename); the caller
+// holds the JWT lock.
+func writeJWT(dir, token string) error {
 	tmp, err := writeTemp(dir, []byte(token+"\n"))
 	if err != nil {
 		return err
@@ -282,6 +348,55 @@ func (d *dirStore) StoreJWT(_ context.Context, token string) error {
 		return fmt.Errorf("store the Plex JWT in %s: %w", dir, err)
 	}
 	return nil
+}
+
+// lockPoll is how often a DirStore lock that is held elsewhere is tried again.
+const lockPoll = 20 * time.Millisecond
+
+// Lock files of a DirStore: the refresh lease, and the short lock around a
+// compare-and-swap of the stored JWT.
+const (
+	refreshLockName = "refresh.lock"
+	jwtLockName     = "plex-jwt.lock"
+)
+
+func (d *dirStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(), error) {
+	dir, err := d.path()
+	if err != nil {
+		return nil, err
+	}
+	if err := ensurePrivateDir(dir); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(ctx, filepath.Join(dir, refreshLockName))
+	if err != nil {
+		return nil, err
+	}
+	t := time.AfterFunc(ttl, unlock) // the kernel frees it if this process dies
+	return func() { t.Stop(); unlock() }, nil
+}
+
+func (d *dirStore) SwapJWT(ctx context.Context, prev, next string) (bool, error) {
+	dir, err := d.path()
+	if err != nil {
+		return false, err
+	}
+	if err := ensurePrivateDir(dir); err != nil {
+		return false, err
+	}
+	unlock, err := lockFile(ctx, filepath.Join(dir, jwtLockName))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	cur, err := d.LoadJWT(ctx)
+	if err != nil {
+		return false, err
+	}
+	if cur != prev {
+		return false, nil
+	}
+	return true, writeJWT(dir, next)
 }
 
 // ensurePrivateDir makes dir (and its parents) with mode 0700, or checks

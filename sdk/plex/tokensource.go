@@ -91,7 +91,9 @@ type jwtState struct {
 	notBefore   time.Time // no background exchange before this (backoff)
 	lastRefresh time.Time
 	lastErr     error
-	warnedDue   bool // the Error-level "about to run out" was logged
+	warnedDue   bool      // the Error-level "about to run out" was logged
+	needsSignIn bool      // the last exchange said a person must act
+	lastForced  time.Time // the last exchange a refusal from another host asked for
 }
 
 type exchange struct {
@@ -107,6 +109,16 @@ const (
 	backoffFirst    = time.Second     // wait after the first failed exchange
 	backoffMax      = 5 * time.Minute // longest wait between failed exchanges
 	exchangeTimeout = 2 * time.Minute // bounds an exchange that outlives its callers
+	// refusedElsewhereEvery: refusals from hosts other than plex.tv make the
+	// source refresh at most this often (a server that always answers 498
+	// must not cost an exchange per request).
+	refusedElsewhereEvery = time.Minute
+	// storeTimeout bounds a write to the identity store that no caller's
+	// context bounds (SetToken's).
+	storeTimeout = 10 * time.Second
+	// leaseTTL bounds the refresh lease a source holds in a shared store: a
+	// holder that dies blocks the others at most this long.
+	leaseTTL = time.Minute
 )
 
 // NewJWTSource returns a JWTSource that exchanges device JWTs signed by k
@@ -121,8 +133,8 @@ func (a *Authentication) NewJWTSource(k *DeviceKey) *JWTSource {
 		s.st.store = id.store
 		if tok, err := id.store.LoadJWT(life); err != nil {
 			s.log(slog.LevelWarn, "authsdk: the stored Plex JWT could not be read; exchanging anew", slog.String("error", err.Error()))
-		} else if tok != "" {
-			s.SetToken(&JWT{Token: sdk.Secret(tok)})
+		} else {
+			s.seed(tok)
 		}
 	}
 	return s
@@ -205,6 +217,12 @@ func (s *JWTSource) refresh(ctx context.Context) (*JWT, error) {
 	case ph == phaseFresh:
 		st.mu.Unlock()
 		return j, nil
+	case ph == phaseAbsent && backingOff && st.flight == nil:
+		// Every exchange obeys the back-off: without a JWT to serve, say
+		// so at once instead of asking clients.plex.tv again.
+		err := &backoffError{err: st.lastErr, next: st.notBefore, failures: st.failures, signIn: st.needsSignIn}
+		st.mu.Unlock()
+		return nil, err
 	case ph == phaseStale, ph == phaseDue && backingOff:
 		// Served at once; refreshed in the background unless an exchange
 		// runs already or the last one failed too recently.
@@ -260,9 +278,21 @@ func (s *JWTSource) run(ctx context.Context, f *exchange, gen uint64) {
 	defer cancel()
 	stop := context.AfterFunc(st.life, cancel)
 	defer stop()
-	f.jwt, f.err = s.a.ExchangeDeviceJWT(ctx, s.k)
+	held := st.cur.Load()
+	adopted, prev, unlock := s.fromStore(ctx, held)
+	if adopted != nil {
+		f.jwt = adopted // another source refreshed it: no exchange
+	} else {
+		f.jwt, f.err = s.a.ExchangeDeviceJWT(ctx, s.k)
+	}
 	if f.err != nil && st.closed.Load() {
 		f.err = ErrSourceClosed
+	}
+	if f.err == nil && adopted == nil && st.store != nil {
+		f.jwt = s.storeExchanged(ctx, prev, f.jwt)
+	}
+	if unlock != nil {
+		unlock()
 	}
 	st.mu.Lock()
 	now := time.Now()
@@ -275,11 +305,16 @@ func (s *JWTSource) run(ctx context.Context, f *exchange, gen uint64) {
 		}
 	case f.err == nil:
 		st.cur.Store(f.jwt)
-		st.failures, st.notBefore, st.lastRefresh, st.lastErr, st.warnedDue = 0, time.Time{}, now, nil, false
+		st.failures, st.notBefore, st.lastRefresh, st.lastErr, st.warnedDue, st.needsSignIn = 0, time.Time{}, now, nil, false, false
 	case !st.closed.Load():
 		st.failures++
 		st.lastErr = f.err
+		wasSignIn := st.needsSignIn
+		st.needsSignIn = needsPerson(f.err)
 		wait := core.Backoff(st.failures, backoffFirst, backoffMax, 2)
+		if st.needsSignIn {
+			wait = backoffMax // a person must act: asking sooner cannot help
+		}
 		st.notBefore = now.Add(wait)
 		attrs := []slog.Attr{slog.String("operation", opExchange.Name), slog.String("error", errText(f.err)),
 			slog.Int("failures", st.failures), slog.Time("next_attempt", st.notBefore)}
@@ -288,18 +323,122 @@ func (s *JWTSource) run(ctx context.Context, f *exchange, gen uint64) {
 		} else {
 			attrs = append(attrs, slog.String("held_jwt", "none"))
 		}
-		s.log(slog.LevelWarn, "authsdk: refreshing the Plex JWT failed", attrs...)
-	}
-	st.flight = nil
-	store := st.store != nil && f.err == nil && gen == st.gen
-	st.mu.Unlock()
-	close(f.done)
-	if store {
-		if err := st.store.StoreJWT(ctx, string(f.jwt.Token)); err != nil {
-			s.log(slog.LevelWarn, "authsdk: storing the Plex JWT failed; it is still served", slog.String("error", errText(err)))
+		switch {
+		case st.needsSignIn && !wasSignIn:
+			s.log(slog.LevelError, "authsdk: plex.tv refuses this device's JWT exchange; a person must sign in again", attrs...)
+		case !st.needsSignIn:
+			s.log(slog.LevelWarn, "authsdk: refreshing the Plex JWT failed", attrs...)
 		}
 	}
+	st.flight = nil
+	st.mu.Unlock()
+	close(f.done)
 }
+
+// needsPerson reports an exchange error no retry can mend: the key is
+// unknown, bound elsewhere, or refused.
+func needsPerson(err error) bool {
+	return errors.Is(err, ErrKeyNotRegistered) || errors.Is(err, ErrDeviceMismatch) || errors.Is(err, ErrInvalidToken)
+}
+
+// fromStore is what a source does before exchanging when it shares its
+// identity store: take the store's refresh lease (when the store has one),
+// then re-read the stored JWT. A fresh JWT another source stored is
+// adopted instead of exchanging. prev is the stored JWT the exchange's
+// result must replace (compare-and-swap); unlock releases the lease.
+func (s *JWTSource) fromStore(ctx context.Context, held *JWT) (adopted *JWT, prev string, unlock func()) {
+	st := s.st
+	if st.store == nil {
+		return nil, "", nil
+	}
+	if fs, ok := st.store.(SharedIdentityStore); ok {
+		u, err := fs.LockRefresh(ctx, leaseTTL)
+		if err != nil {
+			s.log(slog.LevelWarn, "authsdk: the identity store's refresh lease could not be taken; exchanging without it", slog.String("error", errText(err)))
+		} else {
+			unlock = u
+		}
+	}
+	stored, err := st.store.LoadJWT(ctx)
+	if err != nil {
+		s.log(slog.LevelWarn, "authsdk: the stored Plex JWT could not be read", slog.String("error", errText(err)))
+		return nil, "", unlock
+	}
+	if j := parseStoredJWT(stored); j != nil && phase(j, time.Now()) == phaseFresh && (held == nil || j.Token != held.Token) {
+		return j, stored, unlock
+	}
+	return nil, stored, unlock
+}
+
+// storeExchanged keeps a newly exchanged JWT in the store, never over a
+// newer one: in a SharedIdentityStore by compare-and-swap against prev
+// (what the store held before the exchange); if another source stored a
+// JWT meanwhile, the one that expires later is kept by both.
+func (s *JWTSource) storeExchanged(ctx context.Context, prev string, j *JWT) *JWT {
+	st := s.st
+	fs, ok := st.store.(SharedIdentityStore)
+	if !ok {
+		if err := st.store.StoreJWT(ctx, string(j.Token)); err != nil {
+			s.log(slog.LevelWarn, "authsdk: storing the Plex JWT failed; it is still served", slog.String("error", errText(err)))
+		}
+		return j
+	}
+	for range 3 {
+		swapped, err := fs.SwapJWT(ctx, prev, string(j.Token))
+		if err != nil {
+			s.log(slog.LevelWarn, "authsdk: storing the Plex JWT failed; it is still served", slog.String("error", errText(err)))
+			return j
+		}
+		if swapped {
+			return j
+		}
+		cur, err := st.store.LoadJWT(ctx)
+		if err != nil {
+			return j
+		}
+		if other := parseStoredJWT(cur); other != nil && other.ExpiresAt.After(j.ExpiresAt) {
+			return other // a newer one is stored: hold that one too
+		}
+		prev = cur
+	}
+	return j
+}
+
+// parseStoredJWT is a stored token as a JWT with its times, or nil when
+// it is empty, expired or unreadable.
+func parseStoredJWT(tok string) *JWT {
+	if tok == "" {
+		return nil
+	}
+	exp, iat, err := jwtClaims(tok)
+	if err != nil || !time.Now().Before(exp) {
+		return nil
+	}
+	return &JWT{Token: sdk.Secret(tok), ExpiresAt: exp, IssuedAt: iat}
+}
+
+// backoffError is Token's answer inside the back-off window when no JWT is
+// held: the last exchange's error, and when the next attempt will be.
+type backoffError struct {
+	err      error
+	next     time.Time
+	failures int
+	signIn   bool
+}
+
+func (e *backoffError) Error() string {
+	msg := fmt.Sprintf("%s: no Plex JWT; not retried before %s (in %v) after %d failed exchanges",
+		opExchange.Name, e.next.Format(time.RFC3339), time.Until(e.next).Round(time.Second), e.failures)
+	if e.signIn {
+		msg += " (a person must sign in again)"
+	}
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *backoffError) Unwrap() error { return e.err }
 
 func errText(err error) string {
 	if err == nil {
@@ -351,10 +490,28 @@ func (s *JWTSource) SetToken(j *JWT) {
 	if !time.Now().Before(cp.ExpiresAt) {
 		return
 	}
-	s.st.mu.Lock()
-	s.st.gen++
-	s.st.cur.Store(&cp)
-	s.st.mu.Unlock()
+	st := s.st
+	st.mu.Lock()
+	st.gen++
+	st.cur.Store(&cp)
+	st.needsSignIn = false
+	st.notBefore, st.failures = time.Time{}, 0
+	st.mu.Unlock()
+	if st.store != nil && !st.closed.Load() {
+		// Kept like an exchanged JWT, so a restart starts from it.
+		ctx, cancel := context.WithTimeout(st.life, storeTimeout)
+		defer cancel()
+		if err := st.store.StoreJWT(ctx, string(cp.Token)); err != nil {
+			s.log(slog.LevelWarn, "authsdk: storing the Plex JWT failed; it is still served", slog.String("error", errText(err)))
+		}
+	}
+}
+
+// seed holds a JWT read from the store at start, without writing it back.
+func (s *JWTSource) seed(tok string) {
+	if j := parseStoredJWT(tok); j != nil {
+		s.st.cur.Store(j)
+	}
 }
 
 // Invalidate drops j if it is still the held JWT (compared by Token), so the
@@ -374,10 +531,57 @@ func (s *JWTSource) TokenRefused(token string) {
 	}
 	for {
 		held := s.st.cur.Load()
-		if held == nil || string(held.Token) != token || s.st.cur.CompareAndSwap(held, nil) {
+		if held == nil || string(held.Token) != token {
+			return
+		}
+		if s.st.cur.CompareAndSwap(held, nil) {
+			// plex.tv's word: the next Token exchanges at once, unless a
+			// person must act first.
+			s.st.mu.Lock()
+			if !s.st.needsSignIn {
+				s.st.notBefore = time.Time{}
+			}
+			s.st.mu.Unlock()
 			return
 		}
 	}
+}
+
+// refusedElsewhere is Transport's report that a host other than plex.tv
+// refused token (a 498 from a server listed in Hosts). The token is kept:
+// such a host cannot speak for plex.tv. At most once a minute (and within
+// the back-off) it asks for a replacement and waits for it; it returns the
+// token to replay with, which is token itself when there is no other.
+func (s *JWTSource) refusedElsewhere(ctx context.Context, token string) string {
+	st := s.st
+	st.mu.Lock()
+	held := st.cur.Load()
+	now := time.Now()
+	switch {
+	case held == nil || st.closed.Load():
+		st.mu.Unlock()
+		return token
+	case string(held.Token) != token:
+		st.mu.Unlock()
+		return string(held.Token) // replaced already
+	case now.Sub(st.lastForced) < refusedElsewhereEvery || now.Before(st.notBefore) || st.needsSignIn:
+		st.mu.Unlock()
+		return token
+	}
+	st.lastForced = now
+	f := st.flight
+	if f == nil {
+		f = s.start(ctx)
+	}
+	st.mu.Unlock()
+	select {
+	case <-f.done:
+		if f.err == nil && f.jwt != nil {
+			return string(f.jwt.Token)
+		}
+	case <-ctx.Done():
+	}
+	return token
 }
 
 // JWTStatus is what a JWTSource can say about itself.
@@ -395,6 +599,12 @@ type JWTStatus struct {
 	NextAttempt time.Time
 	// Closed reports whether Close was called.
 	Closed bool
+	// NeedsSignIn is true while the last exchange failed because plex.tv
+	// does not take this device (ErrKeyNotRegistered, ErrDeviceMismatch or
+	// ErrInvalidToken): a person must sign in again. The source then tries
+	// only at the longest back-off (5 min) and logs one Error, not one line
+	// per call. SetToken or a successful exchange clears it.
+	NeedsSignIn bool
 }
 
 // Status reports the held JWT's expiry and how refreshing it goes.
@@ -405,7 +615,7 @@ func (s *JWTSource) Status() JWTStatus {
 	st := s.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := JWTStatus{LastRefresh: st.lastRefresh, LastError: st.lastErr, Failures: st.failures, Closed: st.closed.Load()}
+	out := JWTStatus{LastRefresh: st.lastRefresh, LastError: st.lastErr, Failures: st.failures, Closed: st.closed.Load(), NeedsSignIn: st.needsSignIn}
 	if time.Now().Before(st.notBefore) {
 		out.NextAttempt = st.notBefore
 	}

@@ -20,26 +20,32 @@ import (
 //
 //	hc := &http.Client{Transport: &plex.Transport{Source: src}}
 //
-// The token goes on a clone of the request (the caller's is never
-// modified), and only when the request's host (port ignored, any case) is
-// allowed: with Hosts nil, plex.tv, *.plex.tv and *.plex.direct over https
-// only. A name in Hosts ("192.168.1.20", "plex.tv"; a port there is
-// ignored too) matches exactly, over http too (a LAN server you chose);
-// "*.example" matches any subdomain of example (not example itself), over
-// https only. Every other request passes through with no token, so a
-// redirect to another host never carries it (net/http runs each hop
-// through RoundTrip; a token the caller set itself is its own business).
-// When Source fails, nothing is sent and RoundTrip returns an error
-// wrapping Source's error. A host with an IPv6 zone or anything else that
-// is not a plain DNS name or IP literal never gets the token.
+// Which token goes where: with Hosts nil, a Plex JWT (a JWTSource, or any
+// token shaped like a JWT) goes only to plex.tv and *.plex.tv over https —
+// Plex Media Servers refuse JWTs, so a JWT has no business there — and a
+// legacy token to plex.tv, *.plex.tv and *.plex.direct over https. A name
+// in Hosts ("192.168.1.20", "plex.tv"; a port there is ignored too)
+// matches exactly, over http too (a LAN server you chose); "*.example"
+// matches any subdomain of example (not example itself), over https only.
+// Every other request passes through with no token, so a redirect to
+// another host never carries it (net/http runs each hop through RoundTrip;
+// a token the caller set itself is its own business). The token goes on a
+// clone of the request (the caller's is never modified). When Source
+// fails, nothing is sent and RoundTrip returns an error wrapping Source's
+// error. A host with an IPv6 zone or anything else that is not a plain DNS
+// name or IP literal never gets the token.
 //
-// It heals: when an allowed host answers 498 (token expired), or plex.tv /
-// *.plex.tv answers 401, a Source that is a TokenRefuser (JWTSource is)
-// is told, a token is fetched again, and the request is replayed once with
-// it when it can be (no body, or GetBody set) and the caller's context is
-// still live; otherwise the answer is returned as it is. A Plex Media
-// Server's 401 is not healed: servers refuse JWTs by design. Concurrent
-// requests refused with the same JWT cause one exchange.
+// It heals, and keeps a good JWT until it is replaced: when plex.tv or
+// *.plex.tv answers 401 or 498, a Source that is a TokenRefuser
+// (JWTSource is) drops the token, a token is fetched again, and the request
+// is replayed once with it when it can be (no body, or GetBody set) and the
+// caller's context is still live. A 498 from any other allowed host never
+// drops the token (such a host cannot speak for plex.tv): a JWTSource then
+// refreshes at most once a minute, the held JWT staying in use meanwhile,
+// and the request is replayed only with a different token. A Plex Media
+// Server's 401 is not healed: servers refuse JWTs by design. Otherwise the
+// answer is returned as it is. Concurrent requests refused with the same
+// JWT cause one exchange.
 //
 // A request to a host that may not receive the token is logged at Debug
 // (once per host) through Logger, or the JWTSource's client logger.
@@ -50,16 +56,20 @@ type Transport struct {
 	// Transports (keep-alive connections for concurrent callers, like the
 	// SDK's own clients), not http.DefaultTransport's 2 per host.
 	Base http.RoundTripper
-	// Hosts are where the token may go; nil means plex.tv, *.plex.tv and
-	// *.plex.direct over https. A LAN server (a plextest server) is listed
-	// by its address: Hosts: []string{"192.168.1.20"}.
+	// Hosts are where the token may go; nil means plex.tv and *.plex.tv
+	// over https for a JWT, and *.plex.direct too for a legacy token. A LAN
+	// server (a plextest server) is listed by its address:
+	// Hosts: []string{"192.168.1.20"}.
 	Hosts []string
 	// Logger receives the Debug line for a host that gets no token; nil
 	// means the logger of a JWTSource's client, or none.
 	Logger *slog.Logger
 }
 
-var defaultTokenHosts = []string{"plex.tv", "*.plex.tv", "*.plex.direct"}
+var (
+	defaultTokenHosts = []string{"plex.tv", "*.plex.tv", "*.plex.direct"}
+	defaultJWTHosts   = []string{"plex.tv", "*.plex.tv"}
+)
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -67,7 +77,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = core.SharedTransport()
 	}
-	if !t.allowed(req) {
+	_, jwtSource := t.Source.(*JWTSource)
+	if !t.allowed(req, jwtSource) {
 		t.noteWithheld(req)
 		return base.RoundTrip(req)
 	}
@@ -87,12 +98,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := core.CheckHeaderValue("X-Plex-Token", tok); err != nil || tok == "" {
 		return fail(errors.New("plex.Transport: the token source returned an unusable token; request not sent"))
 	}
+	if !jwtSource && t.Hosts == nil && looksLikeJWT(tok) && !t.allowed(req, true) {
+		t.noteWithheld(req) // a JWT from another source: plex.tv hosts only
+		return base.RoundTrip(req)
+	}
 	rsp, err := base.RoundTrip(withToken(req, tok))
-	if err != nil || !t.refused(req, rsp) {
+	if err != nil || !refusal(rsp) {
 		return rsp, err
 	}
 	return t.heal(req, rsp, tok, base)
 }
+
+// looksLikeJWT reports a token of three dot-separated parts (header,
+// claims, signature): plex.tv's legacy tokens have no dot.
+func looksLikeJWT(tok string) bool { return strings.Count(tok, ".") == 2 }
 
 // withToken is a shallow copy of req with X-Plex-Token set on a clone of
 // its header (the caller's request is never modified).
@@ -106,35 +125,58 @@ func withToken(req *http.Request, tok string) *http.Request {
 	return &r
 }
 
-// refused reports an answer that says the token is no good: 498 from any
-// allowed host, or 401 from plex.tv itself (a Plex Media Server answers 401
+// refusal reports an answer that says the token is no good: 498, or 401
+// (only plex.tv's 401 is taken at its word: a Plex Media Server answers 401
 // to JWTs it does not take, which a new JWT would not change).
-func (t *Transport) refused(req *http.Request, rsp *http.Response) bool {
-	switch rsp.StatusCode {
-	case 498:
-		return true
-	case http.StatusUnauthorized:
-		host := strings.TrimSuffix(strings.ToLower(req.URL.Hostname()), ".")
-		return host == "plex.tv" || strings.HasSuffix(host, ".plex.tv")
-	}
-	return false
+func refusal(rsp *http.Response) bool {
+	return rsp.StatusCode == statusInvalidJWT || rsp.StatusCode == http.StatusUnauthorized
 }
 
-// heal tells the source tok was refused and replays req once with a new
-// token, when the request can be replayed and a new token exists;
-// otherwise it returns rsp untouched.
+// isPlexTV reports whether req goes to plex.tv or *.plex.tv: the hosts
+// whose refusal of a token is final.
+func isPlexTV(req *http.Request) bool {
+	host := strings.TrimSuffix(strings.ToLower(req.URL.Hostname()), ".")
+	return host == "plex.tv" || strings.HasSuffix(host, ".plex.tv")
+}
+
+// heal handles a refused token. From plex.tv (401 or 498) the source drops
+// it and a new one is fetched; from another host (498) the source keeps it
+// and may refresh (a JWTSource does at most once a minute). The request is
+// replayed once, only with a different token and only when it can be;
+// otherwise rsp is returned untouched.
 func (t *Transport) heal(req *http.Request, rsp *http.Response, tok string, base http.RoundTripper) (*http.Response, error) {
-	refuser, ok := t.Source.(TokenRefuser)
-	if !ok {
+	plexTV := isPlexTV(req)
+	if !plexTV && rsp.StatusCode != statusInvalidJWT {
+		return rsp, nil // a server's 401: not about the token's life
+	}
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	var fresh string
+	switch src := t.Source.(type) {
+	case *JWTSource:
+		if plexTV {
+			src.TokenRefused(tok)
+		} else if replayable && req.Context().Err() == nil {
+			fresh = src.refusedElsewhere(req.Context(), tok)
+		}
+	case TokenRefuser:
+		if plexTV {
+			src.TokenRefused(tok)
+		}
+	default:
 		return rsp, nil
 	}
-	refuser.TokenRefused(tok)
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	if !replayable || req.Context().Err() != nil {
 		return rsp, nil
 	}
-	fresh, err := t.Source.PlexToken(req.Context())
-	if err != nil || fresh == tok || fresh == "" || core.CheckHeaderValue("X-Plex-Token", fresh) != nil {
+	if plexTV {
+		var err error
+		if fresh, err = t.Source.PlexToken(req.Context()); err != nil {
+			return rsp, nil
+		}
+	} else if fresh == "" {
+		fresh, _ = t.Source.PlexToken(req.Context())
+	}
+	if fresh == tok || fresh == "" || core.CheckHeaderValue("X-Plex-Token", fresh) != nil {
 		return rsp, nil // nothing better to send: the caller gets the refusal
 	}
 	r := withToken(req, fresh)
@@ -187,8 +229,9 @@ func (t *Transport) noteWithheld(req *http.Request) {
 		slog.String("host", host), slog.String("scheme", req.URL.Scheme))
 }
 
-// allowed reports whether req's host may receive the token.
-func (t *Transport) allowed(req *http.Request) bool {
+// allowed reports whether req's host may receive the token (a JWT when
+// jwt is set: by default plex.tv hosts only).
+func (t *Transport) allowed(req *http.Request, jwt bool) bool {
 	if req.URL == nil {
 		return false
 	}
@@ -206,6 +249,9 @@ func (t *Transport) allowed(req *http.Request) bool {
 			return false
 		}
 		hosts = defaultTokenHosts
+		if jwt {
+			hosts = defaultJWTHosts
+		}
 	}
 	for _, h := range hosts {
 		h = tokenHost(h)

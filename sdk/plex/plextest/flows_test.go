@@ -396,14 +396,23 @@ func jwtSourceSharesOneExchange(t *testing.T, srv *plextest.Server, c *plex.Clie
 	if _, err := src.Token(ctx); err != nil || countOp(srv, "exchangeDeviceJWT") != 1 {
 		t.Fatalf("cached token not reused: %v", err)
 	}
-	// A failed exchange is not cached; a waiter's own ctx ends its wait.
+	// A failed exchange is answered at once inside its back-off window
+	// (wrapping the failure, no request), and tried again after it; a
+	// waiter's own ctx ends its wait.
 	s3 := c.Authentication.NewJWTSource(k)
 	srv.FailNext(1, plextest.Fault{Status: 400})
 	if _, err := s3.Token(ctx); err == nil {
 		t.Fatal("failed exchange reported success")
 	}
+	before := countOp(srv, "getDeviceNonce")
+	var apiErr *sdk.APIError
+	if _, err := s3.Token(ctx); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(err.Error(), "not retried before") ||
+		countOp(srv, "getDeviceNonce") != before {
+		t.Fatalf("inside the back-off: %v after %d requests, want the last failure at once", err, countOp(srv, "getDeviceNonce")-before)
+	}
+	time.Sleep(s3.Status().NextAttempt.Sub(time.Now()))
 	if _, err := s3.Token(ctx); err != nil {
-		t.Fatalf("failure was cached: %v", err)
+		t.Fatalf("after the back-off: %v", err)
 	}
 	s4 := c.Authentication.NewJWTSource(k)
 	srv.FailNext(1, plextest.Fault{Delay: 500 * time.Millisecond})

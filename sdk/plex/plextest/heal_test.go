@@ -110,11 +110,15 @@ func TestTransportHealsARefusedJWTOnce(t *testing.T) {
 		url    string
 		status int
 		heals  bool
+		hosts  []string
 	}{
-		{"498 from plex.tv", "https://plex.tv/api/v2/resource", 498, true},
-		{"401 from plex.tv", "https://plex.tv/api/v2/resource", 401, true},
-		{"498 from a server", "https://10-0-0-5.abc.plex.direct:32400/resource", 498, true},
-		{"401 from a server", "https://10-0-0-5.abc.plex.direct:32400/resource", 401, false}, // PMS refuses JWTs by design
+		{"498 from plex.tv", "https://plex.tv/api/v2/resource", 498, true, nil},
+		{"401 from plex.tv", "https://plex.tv/api/v2/resource", 401, true, nil},
+		// A JWT goes to a server only when Hosts names it; the first 498
+		// from such a server still heals.
+		{"498 from a server", "https://10-0-0-5.abc.plex.direct:32400/resource", 498, true, []string{"*.plex.direct"}},
+		{"401 from a server", "https://10-0-0-5.abc.plex.direct:32400/resource", 401, false, []string{"*.plex.direct"}}, // PMS refuses JWTs by design
+		{"a server not in Hosts gets no JWT", "https://10-0-0-5.abc.plex.direct:32400/resource", 498, false, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := inMemory(t)
@@ -126,7 +130,7 @@ func TestTransportHealsARefusedJWTOnce(t *testing.T) {
 				}
 				rs := &resourceServer{fake: srv, status: c.status}
 				rs.refuse(string(old.Token))
-				hc := &http.Client{Transport: &plex.Transport{Source: src, Base: rs}}
+				hc := &http.Client{Transport: &plex.Transport{Source: src, Base: rs, Hosts: c.hosts}}
 				before := exchanges(srv)
 				rsp, err := hc.Get(c.url)
 				if err != nil {
