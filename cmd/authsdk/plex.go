@@ -159,6 +159,11 @@ func (f *plexFlags) identity(e *env) (*plex.Identity, error) {
 // their own), as os.UserConfigDir would read the process's.
 func identityDir(e *env, flagDir optString) (string, error) {
 	if d, ok := flagDir.or(e, "AUTHSDK_CONFIG_DIR"); ok {
+		if !filepath.IsAbs(d) {
+			// Relative, it would be another identity (another Plex device)
+			// in every working directory.
+			return "", usagef("--config-dir (or AUTHSDK_CONFIG_DIR) %q is a relative path: give an absolute one, so every command finds the same identity wherever it runs", d)
+		}
 		return filepath.Join(d, "plex"), nil
 	}
 	var base string

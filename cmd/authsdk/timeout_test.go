@@ -48,3 +48,16 @@ func TestTimeoutBoundsACommandAgainstASilentServer(t *testing.T) {
 		t.Fatalf("--timeout soon: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// A relative config directory would be another Plex device in every
+// working directory: refused, from the flag and from the environment.
+func TestRelativeConfigDirIsRefused(t *testing.T) {
+	for _, r := range []result{
+		runCLI(t, "", nil, "plex", "device", "--config-dir", "rel"),
+		runCLI(t, "", map[string]string{"AUTHSDK_CONFIG_DIR": "rel/dir"}, "plex", "device"),
+	} {
+		if r.code != exitUsage || !strings.Contains(r.stderr, "relative path") {
+			t.Fatalf("exit %d, %q; want a usage error saying the path is relative", r.code, r.stderr)
+		}
+	}
+}

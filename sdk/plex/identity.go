@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -232,7 +233,10 @@ const (
 
 func (d *dirStore) path() (string, error) {
 	if d.dir != "" {
-		return d.dir, nil
+		if !filepath.IsAbs(d.dir) {
+			return "", fmt.Errorf("plex.DirStore: %q is a relative path: it would be another identity (another Plex device) in every working directory; give an absolute path", d.dir)
+		}
+		return filepath.Clean(d.dir), nil
 	}
 	return DefaultIdentityDir()
 }
@@ -403,6 +407,9 @@ func (d *dirStore) SwapJWT(ctx context.Context, prev, next string) (bool, error)
 // that the existing one is a directory of ours, narrowing a wider mode to
 // 0700 (a fresh mkdir is 0755; making ours more private is always safe).
 func ensurePrivateDir(dir string) error {
+	if err := checkAncestors(dir); err != nil {
+		return err
+	}
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -426,6 +433,48 @@ func ensurePrivateDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// checkAncestors applies OpenSSH's StrictModes rule to every directory
+// above dir, from the root down: each must belong to root or the user, and
+// must not be writable by group or others unless it has the sticky bit
+// (/tmp). Otherwise another user could rename the identity's directory
+// away, and the next open would silently make a new device. Symlinks on
+// the way are resolved first (macOS's /var, a home on another disk).
+func checkAncestors(dir string) error {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		return nil // no owner or mode bits to check
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	for { // the deepest ancestor that exists
+		if _, err := os.Stat(parent); err == nil {
+			break
+		}
+		up := filepath.Dir(parent)
+		if up == parent {
+			return nil
+		}
+		parent = up
+	}
+	real, err := filepath.EvalSymlinks(parent)
+	if err != nil {
+		return err
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !ownedByRootOrMe(fi):
+			return fmt.Errorf("%s belongs to another user: it could move the Plex identity kept below it away (keep it where only you and root own the directories)", p)
+		case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0:
+			return fmt.Errorf("%s is writable by others (mode %#o, no sticky bit): they could move the Plex identity kept below it away (chmod go-w %s, or keep it elsewhere)", p, fi.Mode().Perm(), p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
 }
 
 // readPrivateFile reads a file that must be a regular file of ours, mode

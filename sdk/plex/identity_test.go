@@ -160,3 +160,44 @@ func TestIdentityInMemoryAndDefaultDir(t *testing.T) {
 		t.Fatal("a nil identity was accepted")
 	}
 }
+
+// DirStore trusts no one above it: a directory on the way that others may
+// write to (without the sticky bit) lets them move the identity away, so
+// the next open would silently make a new device; a relative path would be
+// another identity in every working directory. Both are refused.
+func TestIdentityDirTrustsNoOneAboveIt(t *testing.T) {
+	open := func(dir string) error {
+		_, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+		return err
+	}
+	base := t.TempDir()
+	shared := filepath.Join(base, "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	err := open(filepath.Join(shared, "me", "plex"))
+	if err == nil || !strings.Contains(err.Error(), shared+" is writable by others") {
+		t.Fatalf("world-writable parent: %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(shared, "me")); !os.IsNotExist(statErr) {
+		t.Fatalf("something was made below the refused directory: %v", statErr)
+	}
+	if err := os.Chmod(shared, os.ModeSticky|0o777); err != nil { // sticky, as /tmp: others cannot rename what is ours
+		t.Fatal(err)
+	}
+	if err := open(filepath.Join(shared, "me", "plex")); err != nil {
+		t.Fatalf("sticky parent: %v", err)
+	}
+	if err := os.Chmod(shared, 0o770); err != nil { // group-writable: refused too
+		t.Fatal(err)
+	}
+	if err := open(filepath.Join(shared, "me", "plex")); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Fatalf("group-writable parent: %v", err)
+	}
+	if err := open(filepath.Join("relative", "plex")); err == nil || !strings.Contains(err.Error(), "relative path") {
+		t.Fatalf("relative path: %v", err)
+	}
+}
