@@ -171,3 +171,33 @@ func TestPromptWithoutTerminal(t *testing.T) {
 	}
 	srv.AssertNoViolations(t)
 }
+
+// With this installation's own key, "plex login --jwt" stores the JWT and
+// "plex jwt token" prints it while fresh, with no exchange (every restart
+// of a service exchanged again, even during an outage).
+func TestPlexLoginJWTIsStored(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	synctest.Test(t, func(t *testing.T) {
+		approveWhenAsked(t, srv, plextest.UserToken)
+		r := runCLIMem(t, srv, "", nil, "plex", "login", "--jwt", "--clients-url", srv.ClientsURL())
+		tok := strings.TrimSpace(r.stdout)
+		if r.code != 0 || strings.Count(tok, ".") != 2 {
+			t.Fatalf("login --jwt: %+v", r)
+		}
+		exchanges := func() int {
+			n := 0
+			for _, q := range srv.Requests() {
+				if strings.HasSuffix(q.Path, "/auth/token") {
+					n++
+				}
+			}
+			return n
+		}
+		before := exchanges()
+		j := runCLIMem(t, srv, "", nil, "plex", "jwt", "token", "--clients-url", srv.ClientsURL())
+		if j.code != 0 || strings.TrimSpace(j.stdout) != tok || exchanges() != before {
+			t.Fatalf("jwt token: %+v, %d exchanges; want the stored JWT and none", j, exchanges()-before)
+		}
+	})
+}

@@ -344,6 +344,11 @@ func plexLoginCommand() *command {
 				if err := printableToken(string(jwt.Token)); err != nil {
 					return err
 				}
+				// Kept with this installation's identity (when the key is
+				// its own), so "plex jwt token" and services start from it.
+				src := a.NewJWTSource(key)
+				src.SetToken(jwt)
+				_ = src.Close()
 				if f.api.json {
 					return printJSON(e.stdout, jwtJSON(jwt))
 				}
@@ -796,7 +801,7 @@ func plexJWTRegisterCommand() *command {
 }
 
 func plexJWTTokenCommand() *command {
-	return plexLeaf("plex jwt token", "trade a device-signed JWT for a Plex JWT (Plex sets its lifetime: 7 days today)",
+	return plexLeaf("plex jwt token", "print a Plex JWT: the stored one while fresh, else trade a device-signed JWT for a new one (Plex sets its lifetime: 7 days today)",
 		fClientID|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"},
 		"export PLEX_TOKEN=$(authsdk plex jwt token --key-file plex-device.pem)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
@@ -808,7 +813,12 @@ func plexJWTTokenCommand() *command {
 			if err != nil {
 				return err
 			}
-			j, err := pc.Authentication.ExchangeDeviceJWT(ctx, k)
+			// With this installation's key, the stored JWT while it is
+			// fresh (a new one is exchanged and stored when it is due);
+			// with a --key-file, a new exchange.
+			src := pc.Authentication.NewJWTSource(k)
+			defer src.Close()
+			j, err := src.Token(ctx)
 			if err != nil {
 				return apiError(err)
 			}
