@@ -20,10 +20,11 @@ type TokenSource interface {
 }
 
 // TokenRefuser is a TokenSource that can be told a token was refused.
-// Transport calls TokenRefused after a 498, or a 401 from plex.tv, and then
-// asks for a token again: a source that drops the refused token (only if
-// it is still the one it holds) lets the request be replayed with a new
-// one. *JWTSource implements it.
+// Transport calls TokenRefused after plex.tv's (or *.plex.tv's) 401 or
+// 498, and then asks for a token again: a source that drops the refused
+// token (only if it is still the one it holds) lets the request be
+// replayed with a new one. Other hosts' refusals are not reported: they
+// cannot speak for plex.tv. *JWTSource implements it.
 type TokenRefuser interface {
 	TokenSource
 	TokenRefused(token string)
@@ -60,14 +61,25 @@ var ErrSourceClosed = errors.New("plex.JWTSource: the source is closed")
 //     exchange, each until its own ctx ends.
 //
 // A held JWT that has not expired is never withheld because an exchange
-// failed; an expired one is never returned. After a failed exchange the
-// next background one waits a backoff (1 s doubling to 5 min, reset by a
-// success).
+// failed, and it is kept until it is replaced: only plex.tv refusing it
+// (Invalidate, or Transport seeing plex.tv's 401/498) drops it. An expired
+// one is never returned. Every exchange obeys the back-off (1 s doubling to
+// 5 min, reset by a success): inside it, with no JWT to serve, Token
+// answers at once with the last error instead of exchanging again. When
+// the last exchange says a person must sign in again (ErrKeyNotRegistered,
+// ErrDeviceMismatch, ErrInvalidToken), Status().NeedsSignIn is true and the
+// source waits the longest back-off between tries.
 //
-// It speaks: every failed background exchange is logged at Warn through the
-// client's logger (never a secret), once at Error when the held JWT enters
-// its due window after failures, and Status reports the last refresh, the
-// last error, the next attempt and the held JWT's expiry. Close stops it.
+// On a client made WithIdentity, every JWT it holds is stored (SetToken's
+// too). Sources sharing a SharedIdentityStore make one exchange between
+// them: each re-reads the store under the store's refresh lease and adopts
+// a fresh JWT another source stored, and writes by compare-and-swap.
+//
+// It speaks: every failed exchange is logged at Warn through the client's
+// logger (one Error instead when a person must sign in; never a secret),
+// once at Error when the held JWT enters its due window after failures, and
+// Status reports the last refresh, the last error, the next attempt and the
+// held JWT's expiry. Close stops it.
 // Safe for concurrent use; use it through Transport or PlexToken.
 type JWTSource struct {
 	a  *Authentication
@@ -180,8 +192,9 @@ func phase(j *JWT, now time.Time) jwtPhase {
 // Token returns a Plex JWT under the rules of JWTSource: at once when it
 // holds one that is fresh or stale; otherwise after one exchange shared by
 // every caller. It fails only when it holds no unexpired JWT and the
-// exchange failed (that error is not kept: the next call tries again), or
-// after Close (ErrSourceClosed).
+// exchange failed — inside the back-off that follows, it returns that
+// failure at once, saying when the next attempt is — or after Close
+// (ErrSourceClosed).
 func (s *JWTSource) Token(ctx context.Context) (*JWT, error) {
 	if s == nil || s.st == nil {
 		return nil, fmt.Errorf("%s: JWTSource not made by NewJWTSource", opExchange.Name)
@@ -466,8 +479,9 @@ func (s *JWTSource) PlexToken(ctx context.Context) (string, error) {
 }
 
 // SetToken hands the source a Plex JWT obtained elsewhere (WaitForJWTPin, a
-// file); it is served and refreshed under the same rules, and wins over an
-// exchange already in flight. A zero ExpiresAt or IssuedAt is read from the
+// file); it is served, refreshed and stored (on a client made WithIdentity,
+// bounded by 10 s; a failed write is a Warn log) under the same rules, wins
+// over an exchange already in flight, and clears NeedsSignIn. A zero ExpiresAt or IssuedAt is read from the
 // JWT's claims; a JWT whose expiry cannot be known, or that has expired, is
 // ignored (the next Token exchanges anew).
 func (s *JWTSource) SetToken(j *JWT) {

@@ -170,7 +170,7 @@ func Example_readmeService() {
 	}
 	src := c.Authentication.NewJWTSource(key)
 	defer src.Close()                                           // stops its background refresh
-	hc := &http.Client{Transport: &plex.Transport{Source: src}} // the token goes to plex.tv, *.plex.tv, *.plex.direct only
+	hc := &http.Client{Transport: &plex.Transport{Source: src}} // a JWT goes to plex.tv and *.plex.tv only
 	hc.Transport.(*plex.Transport).Hosts = srv.Hosts()          // here the fake stands in for plex.tv
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.PlexTVURL()+"/user", nil)
 	if err != nil {
