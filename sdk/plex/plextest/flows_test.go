@@ -410,7 +410,7 @@ func jwtSourceSharesOneExchange(t *testing.T, srv *plextest.Server, c *plex.Clie
 		countOp(srv, "getDeviceNonce") != before {
 		t.Fatalf("inside the back-off: %v after %d requests, want the last failure at once", err, countOp(srv, "getDeviceNonce")-before)
 	}
-	time.Sleep(s3.Status().NextAttempt.Sub(time.Now()))
+	time.Sleep(time.Until(s3.Status().NextAttempt))
 	if _, err := s3.Token(ctx); err != nil {
 		t.Fatalf("after the back-off: %v", err)
 	}
