@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,15 +43,19 @@ func naiveGenerate(appToken, encKey string, grantsJSON string) string {
 	return iv + hex.EncodeToString(out)
 }
 
-// floorEncrypt is what any generator must do per token: a random IV, pad,
-// AES-256-CBC over the finished plaintext, hex. The key schedule, the
-// plaintext and the buffers are ready-made (in f); nothing is allocated
-// but the result.
-func floorEncrypt(mode cipher.BlockMode, plain []byte, f *floorState) string {
+// floorEncrypt is what any generator must do per token: build the
+// plaintext (the fields, known in advance here and so one copy, then the
+// nonce: the time and a random number), pad it, a random IV, AES-256-CBC,
+// hex. The key schedule and the buffers are ready-made (in f); nothing is
+// allocated but the result.
+func floorEncrypt(mode cipher.BlockMode, fields []byte, f *floorState) string {
+	buf := append(f.buf[:0], fields...)
+	buf = strconv.AppendInt(buf, time.Now().UnixMilli(), 10)
+	buf = strconv.AppendUint(buf, mrand.Uint64N(1e9), 10)
+	buf = append(buf, `"}`...)
 	_, _ = rand.Read(f.ivRaw[:])
 	iv := f.iv[:]
 	hex.Encode(iv, f.ivRaw[:])
-	buf := append(f.buf[:0], plain...)
 	pad := aes.BlockSize - len(buf)%aes.BlockSize
 	for range pad {
 		buf = append(buf, byte(pad))
@@ -74,18 +79,19 @@ type floorState struct {
 	buf, hex []byte
 }
 
-// BenchmarkGenerate compares Auth.Generate with the floor (encryption of
-// a ready plaintext) and with the naive implementation above.
+// BenchmarkGenerate compares Auth.Generate with the floor (the same
+// plaintext built with its fields known in advance, then encrypted) and
+// with the naive implementation above.
 func BenchmarkGenerate(b *testing.B) {
 	const app, key = "1a2b3c4d5e6f7a8b9c0d", "my-encryption-key"
-	b.Run("floor=aes-cbc+hex", func(b *testing.B) {
+	b.Run("floor=plaintext+aes-cbc+hex", func(b *testing.B) {
 		block := newTokenCipher(key)
 		mode := cipher.NewCBCEncrypter(block, make([]byte, 16))
-		plain := append(append(benchParams.appendFields([]byte{'{'}), newAuth(app, block).tail...), `1764000000000530242871"}`...)
+		fields := append(benchParams.appendFields([]byte{'{'}), newAuth(app, block).tail...) // up to the nonce
 		f := &floorState{buf: make([]byte, 0, 512), hex: make([]byte, 0, 1024)}
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = floorEncrypt(mode, plain, f)
+			_ = floorEncrypt(mode, fields, f)
 		}
 	})
 	b.Run("naive", func(b *testing.B) {
