@@ -28,7 +28,12 @@ func readBody(rsp *http.Response, limit int) ([]byte, error) {
 	if rsp.ContentLength > 0 {
 		size = int(min(rsp.ContentLength, firstBufCap)) + 1 // +1: room to see EOF without growing
 	}
-	buf := make([]byte, 0, size)
+	var buf []byte
+	if p, ok := bodyPool.Get().(*[]byte); ok && cap(*p) >= size {
+		buf = (*p)[:0]
+	} else {
+		buf = make([]byte, 0, max(size, pooledBody))
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -45,6 +50,23 @@ func readBody(rsp *http.Response, limit int) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// bodyPool keeps read buffers of up to pooledBody bytes between calls:
+// most answers are a few KiB, and a buffer per call was garbage the moment
+// the answer was decoded (nothing decoded keeps a reference to it).
+var bodyPool sync.Pool // *[]byte
+
+const pooledBody = 16 << 10
+
+// release hands the call's body buffer back for another call; the body
+// must not be used afterwards (errors hold copies).
+func (c *call) release() {
+	if b := c.body; cap(b) >= pooledBody && cap(b) <= 4*pooledBody {
+		b = b[:0]
+		bodyPool.Put(&b)
+	}
+	c.body = nil
 }
 
 // decode unmarshals a 2xx JSON body into v. A body of null is an error: the

@@ -77,7 +77,9 @@ func Invoke[T any](ctx context.Context, c *Core, op *Operation, server string, o
 		return nil, err
 	}
 	v := new(T)
-	if err := cl.decode(v); err != nil {
+	err = cl.decode(v)
+	cl.release()
+	if err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -86,7 +88,10 @@ func Invoke[T any](ctx context.Context, c *Core, op *Operation, server string, o
 // InvokeNoContent is Invoke for operations whose 2xx body carries nothing
 // the caller needs.
 func InvokeNoContent(ctx context.Context, c *Core, op *Operation, server string, opts []sdk.CallOption, sec *CallInfo, send Sender) error {
-	_, err := c.call(ctx, op, server, opts, sec, send)
+	cl, err := c.call(ctx, op, server, opts, sec, send)
+	if cl != nil {
+		cl.release()
+	}
 	return err
 }
 
@@ -152,7 +157,8 @@ func (c *Core) call(ctx context.Context, op *Operation, server string, opts []sd
 		return nil, fmt.Errorf("%s: %s", op.Name, cl.text(err.Error()))
 	}
 	if rsp.StatusCode < 200 || rsp.StatusCode > 299 {
-		apiErr := newAPIError(op.Name, rsp, cl.body, cl.scrub)
+		apiErr := newAPIError(op.Name, rsp, cl.body, cl.scrub) // copies what it keeps
+		cl.release()
 		if c.mapError != nil {
 			return nil, c.mapError(apiErr)
 		}

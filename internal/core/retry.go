@@ -296,6 +296,7 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 			wait = p.backoff(attempt)
 		} else {
 			rsp.Body = http.NoBody
+			c.release() // the previous attempt's answer, if any
 			c.rsp, c.body = rsp, body
 			if !c.retryableAnswer(rsp.StatusCode, rsp.Header.Get("Content-Type"), body) {
 				c.log(ctx, req, rsp.StatusCode, nil, 0)
