@@ -104,6 +104,10 @@ func New(cfg Config) (*Core, error) {
 // Logger is the client's logger (nil when none was given).
 func (c *Core) Logger() *slog.Logger { return c.logger }
 
+// HTTPClient is the client's own *http.Client (the one WithHTTPClient
+// gave, or the SDK's), for building another transport from its settings.
+func (c *Core) HTTPClient() *http.Client { return c.hc }
+
 // SharedTransport is the pooled transport clients use when given no HTTP
 // client: keep-alive connections for concurrent callers, shared.
 func SharedTransport() http.RoundTripper { return defaultTransport() }

@@ -59,6 +59,10 @@ type CallInfo struct {
 	NoRedirects bool
 	// MaxBody, when set, bounds the answer below MaxResponseBytes.
 	MaxBody int
+	// Transport, when set, sends this call instead of the client's
+	// transport (a probe pinned to one address); the client's redirect
+	// policy and timeout still apply.
+	Transport http.RoundTripper
 }
 
 // refreshError carries Refresh's error out of the doer unchanged.

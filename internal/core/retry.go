@@ -363,7 +363,13 @@ func (c *call) attempt(actx context.Context, req *http.Request, attempt int) (*h
 	if r.Context() != actx {
 		r = r.WithContext(actx)
 	}
-	rsp, err := c.core.hc.Do(r)
+	hc := c.core.hc
+	if c.sec.Transport != nil {
+		cp := *hc
+		cp.Transport = c.sec.Transport
+		hc = &cp
+	}
+	rsp, err := hc.Do(r)
 	if err != nil {
 		return nil, nil, err
 	}

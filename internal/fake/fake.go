@@ -7,6 +7,7 @@ package fake
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,14 @@ func (s *Server) Handled(operationID string) bool { return s.handled[operationID
 // Start starts serving on loopback.
 func (s *Server) Start() {
 	s.srv = httptest.NewServer(s.mux)
+	s.URL = s.srv.URL
+}
+
+// StartTLS starts serving https on loopback with cfg's certificates.
+func (s *Server) StartTLS(cfg *tls.Config) {
+	s.srv = httptest.NewUnstartedServer(s.mux)
+	s.srv.TLS = cfg
+	s.srv.StartTLS()
 	s.URL = s.srv.URL
 }
 

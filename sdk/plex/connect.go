@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ const (
 type candidate struct {
 	url          string
 	local, relay bool
+	dial         string // address:port to dial for url's plex.direct name ("" = dial url's host)
 }
 
 // PreferredURLs lists the base URLs to reach the resource at, best first:
@@ -74,7 +76,11 @@ func (r Resource) candidates() []candidate {
 		if u == "" || (r.HTTPSRequired && !isHTTPS(u)) || slices.ContainsFunc(out, func(o candidate) bool { return o.url == u }) {
 			return
 		}
-		out = append(out, candidate{url: u, local: c.Local && !c.Relay, relay: c.Relay})
+		cand := candidate{url: u, local: c.Local && !c.Relay, relay: c.Relay}
+		if u == strings.TrimRight(c.URI, "/") {
+			cand.dial = dialAddress(c)
+		}
+		out = append(out, cand)
 	}
 	const local, remote, relay = 0, 1, 2
 	kind := func(c Connection) int {
@@ -144,14 +150,27 @@ type ServerConnection struct {
 	Local, Relay bool
 	// Latency is how long the winning /identity probe took.
 	Latency time.Duration
+	// DialAddress is the address:port dialed for URL when URL's host is a
+	// *.plex.direct name: the connection's address as plex.tv lists it, so
+	// the name never needs to resolve (routers that block DNS rebinding
+	// stop it resolving on the LAN). "" when URL's host is dialed as it is.
+	DialAddress string
+	// VerifiedName is the name the server's certificate was verified
+	// against (URL's host) when URL is https; "" for plain http.
+	VerifiedName string
 
-	origin *settings // the settings of the client that connected, for Client
+	origin    *settings         // the settings of the client that connected, for Client
+	transport http.RoundTripper // the winning probe's, pinned to DialAddress; nil = the client's
 }
 
 // Client returns a Client aimed at the connection's URL with its
 // AccessToken. It keeps the settings of the client that called Connect
 // (client identifier, product, retries, HTTP client, logger); opts are
 // applied after them.
+//
+// When the connection was reached by dialing DialAddress for a plex.direct
+// name, the Client does the same (its certificate verified against
+// VerifiedName), on the HTTP client the connecting client had.
 func (sc *ServerConnection) Client(opts ...Option) (*Client, error) {
 	s := settings{}
 	if sc.origin != nil {
@@ -160,7 +179,41 @@ func (sc *ServerConnection) Client(opts ...Option) (*Client, error) {
 	}
 	s.serverURL, s.accessToken = sc.URL, string(sc.AccessToken)
 	s.protocol, s.ip, s.port, s.varsSet = "", "", "", false
+	if sc.transport != nil {
+		s.core.HTTPClient = sc.baseClient()
+		s.core.HTTPClient.Transport = sc.transport
+	}
 	return newClient(&s, opts)
+}
+
+// HTTPClient is an *http.Client for your own requests to this server
+// (libraries, playback): it reaches it as Connect did (DialAddress for a
+// plex.direct name, the certificate verified against VerifiedName) and
+// adds the server's AccessToken as X-Plex-Token to requests for URL's host
+// only — never to another host, a redirect's included. It is built on the
+// HTTP client the connecting client had (its timeout, jar and roots).
+func (sc *ServerConnection) HTTPClient() *http.Client {
+	hc := sc.baseClient()
+	if sc.transport != nil {
+		hc.Transport = sc.transport
+	}
+	if sc.AccessToken != "" {
+		host := ""
+		if u, err := url.Parse(sc.URL); err == nil {
+			host = u.Hostname()
+		}
+		hc.Transport = &Transport{Source: StaticToken(string(sc.AccessToken)), Hosts: []string{host}, Base: hc.Transport}
+	}
+	return hc
+}
+
+// baseClient is a copy of the connecting client's *http.Client.
+func (sc *ServerConnection) baseClient() *http.Client {
+	if sc.origin != nil && sc.origin.core.HTTPClient != nil {
+		cp := *sc.origin.core.HTTPClient
+		return &cp
+	}
+	return &http.Client{}
 }
 
 type identity struct {
@@ -169,11 +222,12 @@ type identity struct {
 }
 
 type probe struct {
-	i       int
-	id      identity
-	latency time.Duration
-	rsp     *http.Response
-	err     error
+	i         int
+	id        identity
+	latency   time.Duration
+	rsp       *http.Response
+	err       error
+	transport http.RoundTripper // pinned to the candidate's dial address; nil = the client's
 }
 
 // slot is one candidate's probe while Connect runs: its cancel, and
@@ -240,7 +294,7 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	inFlight := make(chan struct{}, maxProbes)
 	inFlight <- struct{}{} // the first probe's
 	run := func(i int) {
-		p := a.probe(slots[i].ctx, i, cands[i].url, r.ClientIdentifier, into != nil)
+		p := a.probe(slots[i].ctx, i, cands[i], r.ClientIdentifier, into != nil)
 		<-inFlight
 		if p.err == nil && firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
 			// The first probe, still pending on the caller's goroutine, gets
@@ -278,7 +332,7 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 	// The most preferred probe runs on this goroutine (its stack is grown
 	// already: a new goroutine would copy its stack up to an HTTP call's
 	// depth).
-	first := a.probe(slots[0].ctx, 0, cands[0].url, r.ClientIdentifier, into != nil)
+	first := a.probe(slots[0].ctx, 0, cands[0], r.ClientIdentifier, into != nil)
 	<-inFlight
 	if first.err == nil {
 		return a.connected(r, cands[0], &first, into), nil
@@ -362,17 +416,25 @@ func (a *Authentication) connected(r Resource, c candidate, p *probe, into **htt
 	}
 	origin := a.origin
 	origin.accessToken = "" // replaced by the server's own token in Client
-	return &ServerConnection{
+	sc := &ServerConnection{
 		URL: c.url, MachineIdentifier: p.id.MachineIdentifier, Version: p.id.Version,
 		AccessToken: r.AccessToken, Local: c.local, Relay: c.relay, Latency: p.latency,
-		origin: &origin,
+		origin: &origin, transport: p.transport,
 	}
+	if u, err := url.Parse(c.url); err == nil && strings.EqualFold(u.Scheme, "https") {
+		sc.VerifiedName = strings.ToLower(u.Hostname())
+	}
+	if p.transport != nil {
+		sc.DialAddress = c.dial
+	}
+	return sc
 }
 
-// probe asks url who it is: one attempt, no token.
-func (a *Authentication) probe(ctx context.Context, i int, url, want string, keep bool) probe {
+// probe asks c who it is: one attempt, no token. A plex.direct URL is
+// reached by dialing c.dial, its certificate verified against the name.
+func (a *Authentication) probe(ctx context.Context, i int, c candidate, want string, keep bool) probe {
 	p := probe{i: i}
-	server, err := core.ValidateServerURL("connection", url)
+	server, err := core.ValidateServerURL("connection", c.url)
 	if err != nil {
 		p.err = err
 		return p
@@ -383,11 +445,21 @@ func (a *Authentication) probe(ctx context.Context, i int, url, want string, kee
 	if keep {
 		opts = []sdk.CallOption{sdk.WithResponseInto(&p.rsp)}
 	}
+	info := &core.CallInfo{OneAttempt: true, NoRedirects: true, MaxBody: maxIdentity}
+	if c.dial != "" {
+		if t, ok := pinnedTransport(a.core.HTTPClient().Transport, plexDirectName(c.url), c.dial); ok {
+			info.Transport, p.transport = t, t
+		}
+	}
 	start := time.Now()
-	rsp, err := core.Invoke[struct{ MediaContainer identity }](ctx, a.core, &opConnect, server, opts, &core.CallInfo{OneAttempt: true, NoRedirects: true, MaxBody: maxIdentity}, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+	rsp, err := core.Invoke[struct{ MediaContainer identity }](ctx, a.core, &opConnect, server, opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
 		return (&plexapi.Client{Server: server, Client: d}).GetIdentity(ctx, a.setFixed)
 	})
 	p.latency = time.Since(start)
+	if err != nil && p.transport != nil {
+		p.transport.(*http.Transport).CloseIdleConnections()
+		p.transport = nil
+	}
 	switch {
 	case err != nil:
 		p.err = err

@@ -2,6 +2,7 @@ package plextest
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,8 @@ type MediaServer struct {
 	AccessToken string
 
 	f       *fake.Server
+	hash    string         // of its *.<hash>.plex.direct certificate (TLS only)
+	roots   *x509.CertPool // the test CA that signed it (TLS only)
 	mu      sync.Mutex
 	delay   time.Duration
 	tokens  int // requests to /identity that carried X-Plex-Token
@@ -108,8 +111,13 @@ func (m *MediaServer) Close() {
 	m.f.Close()
 }
 
-// Connection is a connection to this server as plex.tv would list it.
+// Connection is a connection to this server as plex.tv would list it: for
+// a TLS server (NewTLSMediaServer), its plex.direct URI with the address
+// and port it stands for.
 func (m *MediaServer) Connection(local, relay bool) plex.Connection {
+	if m.hash != "" {
+		return m.tlsConnection(local, relay)
+	}
 	u, _ := url.Parse(m.URL)
 	port, _ := strconv.Atoi(u.Port())
 	return plex.Connection{Protocol: "http", Address: u.Hostname(), Port: port, URI: m.URL, Local: local, Relay: relay}

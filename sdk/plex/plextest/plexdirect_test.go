@@ -1,0 +1,117 @@
+package plextest_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authsdk/authsdk/sdk/plex"
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
+)
+
+// tlsClient is a plex client whose transport trusts m's test CA.
+func tlsClient(t *testing.T, m *plextest.MediaServer) *plex.Client {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: m.TLSRoots()}}}
+	c, err := plex.New(plex.WithClientIdentifier("plexdirect-test"), plex.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A server whose only connection is its plex.direct name — a name that
+// resolves nowhere here, as behind a router blocking DNS rebinding — is
+// reached by dialing the connection's address, its certificate verified
+// against the name; its Client and HTTPClient reach it the same way.
+func TestConnectVerifiesTLSByAddress(t *testing.T) {
+	m := plextest.NewTLSMediaServer(homeMachine, homeToken)
+	defer m.Close()
+	defer m.AssertNoViolations(t)
+	c := tlsClient(t, m)
+	conn := m.Connection(true, false)
+	if _, err := net.LookupHost(strings.Split(strings.TrimPrefix(conn.URI, "https://"), ":")[0]); err == nil {
+		t.Log("the plex.direct name resolves here; the test still proves the dial goes to the address")
+	}
+	r := plextest.Resource("Home", homeMachine, homeToken, conn)
+	sc, err := c.Authentication.Connect(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(m.URL)
+	if sc.URL != m.PlexDirectURL() || sc.DialAddress != u.Host || sc.VerifiedName != strings.Split(strings.TrimPrefix(m.PlexDirectURL(), "https://"), ":")[0] {
+		t.Fatalf("connected %s via %q verified %q", sc.URL, sc.DialAddress, sc.VerifiedName)
+	}
+	pms, err := sc.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt, err := pms.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll); err != nil || tt.Token == "" {
+		t.Fatalf("sc.Client(): %v", err)
+	}
+	rsp, err := sc.HTTPClient().Get(sc.URL + "/security/token?type=delegation&scope=all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rsp.Body)
+	rsp.Body.Close()
+	if rsp.StatusCode != 200 || !strings.Contains(string(b), "transient-") {
+		t.Fatalf("sc.HTTPClient(): %d %s", rsp.StatusCode, b)
+	}
+	if m.TokensSeen() != 0 {
+		t.Fatal("a token reached /identity")
+	}
+}
+
+// A certificate for another hash is refused: no connection, no token sent,
+// and never plain http instead.
+func TestConnectRefusesAnotherServersCertificate(t *testing.T) {
+	m := plextest.NewTLSMediaServer(homeMachine, homeToken)
+	defer m.Close()
+	c := tlsClient(t, m)
+	conn := m.Connection(true, false)
+	conn.URI = strings.Replace(conn.URI, m.Hash(), strings.Repeat("0", 32), 1)
+	r := plextest.Resource("Home", homeMachine, homeToken, conn)
+	r.HTTPSRequired = true // else its address is also tried over plain http, as plex.tv allows
+	_, err := c.Authentication.Connect(context.Background(), r)
+	if !errors.Is(err, plex.ErrNoConnection) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("another hash's name: %v", err)
+	}
+	if len(m.Requests()) != 0 {
+		t.Fatalf("%d requests reached the server", len(m.Requests()))
+	}
+	// The right name but a client that does not trust the CA: refused too.
+	r.Connections = []plex.Connection{m.Connection(true, false)}
+	plain, _ := plex.New(plex.WithClientIdentifier("plexdirect-test"))
+	if _, err := plain.Authentication.Connect(context.Background(), r); !errors.Is(err, plex.ErrNoConnection) {
+		t.Fatalf("unknown CA: %v", err)
+	}
+}
+
+// HTTPClient's token goes to the server's host only.
+func TestServerConnectionHTTPClientKeepsTheTokenHome(t *testing.T) {
+	m := plextest.NewTLSMediaServer(homeMachine, homeToken)
+	defer m.Close()
+	c := tlsClient(t, m)
+	sc, err := c.Authentication.Connect(context.Background(), plextest.Resource("Home", homeMachine, homeToken, m.Connection(true, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mediaServer(t, "elsewhere", 0)
+	req, _ := http.NewRequest(http.MethodGet, other.URL+"/identity", nil)
+	req.Header.Set("Accept", "application/json")
+	rsp, err := sc.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsp.Body.Close()
+	if other.TokensSeen() != 0 {
+		t.Fatal("the server's token went to another host")
+	}
+}
