@@ -67,7 +67,7 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
-		return nil, err
+		return nil, a.serverRefusal(err)
 	}
 	if rsp.MediaContainer.Token == "" {
 		return nil, core.Incomplete(&opTransient, "token")
@@ -89,7 +89,7 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
 	})
 	if err != nil {
-		return nil, err
+		return nil, a.serverRefusal(err)
 	}
 	if d := rsp.MediaContainer.Device; d.ClientIdentifier == "" && d.Name == "" && len(d.Connections) == 0 {
 		return nil, core.Incomplete(&opSources, "device")

@@ -71,7 +71,36 @@ var (
 	// by PIN, or RegisterDeviceKey with an account token). Retrying does not
 	// help.
 	ErrKeyNotRegistered = errors.New("plex: the device key is not registered with plex.tv; a person must sign in again")
+	// ErrServerRefusesJWT matches a Plex Media Server's 401 to a Plex JWT
+	// (WithAccessToken, or a resource's accessToken, shaped like a JWT):
+	// for accounts signed in with a JWT, plex.tv can list a JWT as an owned
+	// server's accessToken, and servers refuse it (field reports of 2026).
+	// It says nothing about the token's worth elsewhere and does not match
+	// ErrInvalidToken. Keep a legacy (non-JWT) token for server access — a
+	// password or PIN sign-in's account token, or GetServerResources with
+	// it — as streamarr does.
+	ErrServerRefusesJWT = errors.New("plex: the Plex Media Server refuses Plex JWTs")
 )
+
+// serverRefusal turns a Plex Media Server's 401 to a JWT into
+// ErrServerRefusesJWT: a plain 401 would read as "token invalid".
+func (a *Authentication) serverRefusal(err error) error {
+	var api *sdk.APIError
+	if !looksLikeJWT(a.accessToken) || !errors.As(err, &api) || api.StatusCode != http.StatusUnauthorized {
+		return err
+	}
+	return &jwtRefusedError{api}
+}
+
+// jwtRefusedError is ErrServerRefusesJWT; it unwraps to the server's answer
+// (and so never to ErrInvalidToken).
+type jwtRefusedError struct{ api *sdk.APIError }
+
+func (e *jwtRefusedError) Error() string {
+	return e.api.Error() + " (the server refuses Plex JWTs: use a legacy, non-JWT token for server access)"
+}
+func (e *jwtRefusedError) Is(target error) bool { return target == ErrServerRefusesJWT }
+func (e *jwtRefusedError) Unwrap() error        { return e.api }
 
 // ErrorDetail is one entry of a Plex error body's errors[]. Message is
 // cleaned of control characters and secrets.

@@ -157,6 +157,30 @@ type Resource struct {
 	NATLoopbackSupported   bool `json:"natLoopbackSupported"`   // its router lets LAN clients reach the public address
 }
 
+// Access is what an account is to a server it reaches, and so what the
+// server's token may do there (README "What a token may do").
+type Access string
+
+// The kinds of Access.
+const (
+	AccessOwner  Access = "owner"  // the account owns the server
+	AccessHome   Access = "home"   // a member of the owner's Plex Home
+	AccessShared Access = "shared" // a friend the server is shared with
+)
+
+// Access says whether the account owns the resource, reaches it as a
+// member of the owner's Plex Home, or as a friend it is shared with (from
+// the owned and home fields plex.tv lists).
+func (r Resource) Access() Access {
+	switch {
+	case r.Owned:
+		return AccessOwner
+	case r.Home:
+		return AccessHome
+	}
+	return AccessShared
+}
+
 // IsServer reports whether the resource provides "server".
 func (r Resource) IsServer() bool {
 	for _, p := range strings.Split(r.Provides, ",") {

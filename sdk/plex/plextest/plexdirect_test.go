@@ -115,3 +115,52 @@ func TestServerConnectionHTTPClientKeepsTheTokenHome(t *testing.T) {
 		t.Fatal("the server's token went to another host")
 	}
 }
+
+// A Plex Media Server's 401 to a JWT is ErrServerRefusesJWT (plex.tv lists
+// a JWT as an owned server's accessToken for JWT accounts), not
+// ErrInvalidToken; a legacy token's 401 stays ErrInvalidToken.
+func TestServerRefusesJWT(t *testing.T) {
+	m := mediaServer(t, homeMachine, 0)
+	jwt := "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjE4MDAwMDAwMDB9.c2lnbmF0dXJl"
+	c, err := plex.New(plex.WithServerURL(m.URL), plex.WithAccessToken(jwt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if !errors.Is(err, plex.ErrServerRefusesJWT) || errors.Is(err, plex.ErrInvalidToken) || !strings.Contains(err.Error(), "legacy") {
+		t.Fatalf("JWT refused: %v", err)
+	}
+	if strings.Contains(err.Error(), jwt) {
+		t.Fatal("the JWT is in the error")
+	}
+	legacy, _ := plex.New(plex.WithServerURL(m.URL), plex.WithAccessToken("not-the-servers-token"))
+	_, err = legacy.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if errors.Is(err, plex.ErrServerRefusesJWT) || !errors.Is(err, plex.ErrInvalidToken) {
+		t.Fatalf("legacy token refused: %v", err)
+	}
+}
+
+// Owner, Home member or friend, from the resources plex.tv lists.
+func TestResourceAccess(t *testing.T) {
+	_, c := setup(t)
+	rs, err := c.Authentication.GetServerResources(context.Background(), plextest.UserToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]plex.Access{"Living Room PMS": plex.AccessOwner, "Cabin NAS": plex.AccessOwner, "Friend's Server": plex.AccessShared}
+	seen := 0
+	for _, r := range rs {
+		if w, ok := want[r.Name]; ok {
+			seen++
+			if r.Access() != w {
+				t.Errorf("%s: %s, want %s", r.Name, r.Access(), w)
+			}
+		}
+	}
+	if seen != 3 {
+		t.Fatalf("%d of the fixture's servers listed", seen)
+	}
+	if a := (plex.Resource{Home: true}).Access(); a != plex.AccessHome {
+		t.Fatalf("a Home member's server: %s", a)
+	}
+}
