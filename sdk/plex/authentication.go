@@ -49,6 +49,7 @@ type authState struct {
 	pmsHeaders           plexapi.RequestEditorFn
 	origin               settings // what New was given, for ServerConnection.Client
 	identity             *Identity
+	learn                *learnedServer // an https IP server URL's learned plex.direct name; nil = none needed
 }
 
 // GetTransientToken asks the Plex Media Server for a short-lived token.
@@ -63,8 +64,10 @@ func (a *Authentication) GetTransientToken(ctx context.Context, t TransientToken
 		return nil, err
 	}
 	params := &plexapi.GetTransientTokenParams{Type: plexapi.TransientTokenType(t), Scope: plexapi.Scope(s)}
-	rsp, err := core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, a.base(&opTransient), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
+	rsp, err := onPMS(ctx, a, func(server string, info *core.CallInfo) (*struct{ MediaContainer TransientToken }, error) {
+		return core.Invoke[struct{ MediaContainer TransientToken }](ctx, a.core, &opTransient, server, opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+			return (&plexapi.Client{Server: server, Client: d}).GetTransientToken(ctx, params, a.pmsHeaders)
+		})
 	})
 	if err != nil {
 		return nil, a.serverRefusal(err)
@@ -85,8 +88,10 @@ func (a *Authentication) GetSourceConnectionInformation(ctx context.Context, sou
 		return nil, err
 	}
 	params := &plexapi.GetSourceConnectionInformationParams{Source: source}
-	rsp, err := core.Invoke[struct{ MediaContainer SourceConnection }](ctx, a.core, &opSources, a.base(&opSources), opts, nil, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
-		return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
+	rsp, err := onPMS(ctx, a, func(server string, info *core.CallInfo) (*struct{ MediaContainer SourceConnection }, error) {
+		return core.Invoke[struct{ MediaContainer SourceConnection }](ctx, a.core, &opSources, server, opts, info, func(ctx context.Context, server string, d core.HTTPDoer) (*http.Response, error) {
+			return (&plexapi.Client{Server: server, Client: d}).GetSourceConnectionInformation(ctx, params, a.pmsHeaders)
+		})
 	})
 	if err != nil {
 		return nil, a.serverRefusal(err)

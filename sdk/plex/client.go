@@ -204,6 +204,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		fixed:       fixedHeaders(s.clientID, s.info),
 		origin:      origin,
 		identity:    s.identity,
+		learn:       newLearnedServer(pms),
 	}}}
 	a.pmsHeaders = a.headers(s.accessToken)
 	return &Client{Authentication: a}, nil

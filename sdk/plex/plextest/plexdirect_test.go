@@ -164,3 +164,53 @@ func TestResourceAccess(t *testing.T) {
 		t.Fatalf("a Home member's server: %s", a)
 	}
 }
+
+// A server URL given as https://<IP>:PORT learns the certificate's
+// plex.direct name from the account's resources (the connection at that
+// address and port), then dials the IP and verifies the name; a name that
+// stops matching is learned again once, by machine identifier.
+func TestServerURLByAddressLearnsTheName(t *testing.T) {
+	srv, _ := setup(t)
+	m := plextest.NewTLSMediaServer(homeMachine, plextest.UserToken) // an owned server takes the account's token
+	defer m.Close()
+	defer m.AssertNoViolations(t)
+	wrong := m.Connection(true, false)
+	wrong.URI = strings.Replace(wrong.URI, m.Hash(), strings.Repeat("a", 32), 1)
+	srv.SetResources(plextest.UserToken, []plex.Resource{plextest.Resource("Home", homeMachine, plextest.UserToken, wrong)})
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: m.TLSRoots()}}}
+	c, err := plex.New(plex.WithServerURL(m.URL), plex.WithAccessToken(plextest.UserToken), plex.WithPlexTVURL(srv.PlexTVURL()), plex.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := func() int {
+		n := 0
+		for _, r := range srv.Requests() {
+			if r.Operation == "getServerResources" {
+				n++
+			}
+		}
+		return n
+	}
+	// plex.tv lists a name the certificate is not for: refused, naming both.
+	_, err = c.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if err == nil || !strings.Contains(err.Error(), "the address itself") || !strings.Contains(err.Error(), strings.Repeat("a", 32)) {
+		t.Fatalf("a wrong name: %v", err)
+	}
+	// The right name: learned, and kept for the next calls.
+	srv.SetResources(plextest.UserToken, []plex.Resource{plextest.Resource("Home", homeMachine, plextest.UserToken, m.Connection(true, false))})
+	for range 2 {
+		tt, err := c.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll)
+		if err != nil || tt.Token == "" {
+			t.Fatalf("learned: %v", err)
+		}
+	}
+	if n := resources(); n != 2 {
+		t.Fatalf("%d resource lookups, want 2 (the address failed: learned the wrong name; it failed: learned again, right)", n)
+	}
+	// Without the account's token the name cannot be learned, and the error says how to give it.
+	other, _ := plex.New(plex.WithServerURL(m.URL), plex.WithAccessToken("a-server-token"), plex.WithPlexTVURL(srv.PlexTVURL()), plex.WithHTTPClient(hc))
+	_, err = other.Authentication.GetTransientToken(context.Background(), plex.TransientTokenTypeDelegation, plex.ScopeAll)
+	if err == nil || !strings.Contains(err.Error(), "account's token") {
+		t.Fatalf("no account token: %v", err)
+	}
+}
