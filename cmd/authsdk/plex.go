@@ -55,7 +55,9 @@ func (f *plexFlags) register(fs *flag.FlagSet, which int) {
 	}
 	if which&fClientID != 0 {
 		fs.Var(&f.clientID, "client-identifier", "`id` to send instead of this installation's (or PLEX_CLIENT_IDENTIFIER)")
-		fs.Var(&f.configDir, "config-dir", "`dir` of this installation's Plex identity is DIR/plex (or AUTHSDK_CONFIG_DIR; default: your config dir/authsdk)")
+	}
+	if which&(fClientID|fAPI) != 0 { // every command that talks to Plex opens the identity
+		fs.Var(&f.configDir, "config-dir", "`dir` holding this installation's Plex identity in DIR/plex (or AUTHSDK_CONFIG_DIR; default: your config directory/authsdk)")
 	}
 	if which&fServer != 0 {
 		fs.Var(&f.serverURL, "server-url", "Plex Media Server `URL`, e.g. https://10.0.0.5:32400 (or PLEX_SERVER_URL; required)")
@@ -611,7 +613,7 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 		header += "\tACCESS TOKEN"
 	}
 	fmt.Fprintln(tw, header)
-	var failed []string
+	var failed, offline []string
 	for i, r := range servers {
 		kind, latency, url := "-", "-", "no connection answered"
 		if sc := conns[i].conn; sc != nil {
@@ -619,6 +621,10 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 			if sc.Latency < time.Millisecond {
 				latency = sc.Latency.Round(10 * time.Microsecond).String()
 			}
+		} else if !r.Presence {
+			// plex.tv said so already: reported, not a failure.
+			url = "offline (plex.tv lists it as not present)"
+			offline = append(offline, conns[i].err.Error())
 		} else {
 			failed = append(failed, conns[i].err.Error())
 		}
@@ -631,7 +637,11 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// One line per server that did not answer; exit 1 when any did not.
+	// One line per server that did not answer; exit 1 when any server
+	// plex.tv lists as present did not.
+	for _, msg := range offline {
+		fmt.Fprintln(e.stderr, "authsdk: (offline) "+clip(safe(operationNames.Replace(msg))))
+	}
 	for _, msg := range failed {
 		fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(operationNames.Replace(msg))))
 	}

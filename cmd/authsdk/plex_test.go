@@ -205,7 +205,7 @@ func TestCLIStderrHasNoSecrets(t *testing.T) {
 
 // --connect names, per server, the connection that answered as that server
 // and its latency; the cause of each failure is one line on stderr, and a
-// failure makes the exit 1.
+// failure of a server plex.tv lists as present makes the exit 1.
 func TestPlexServersConnect(t *testing.T) {
 	srv := plextest.NewServer()
 	defer srv.Close()
@@ -220,9 +220,15 @@ func TestPlexServersConnect(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[1], "Living Room PMS") || !strings.Contains(lines[1], "local") || !strings.Contains(lines[1], srv.URL) ||
-		!strings.Contains(lines[2], "no connection answered") || !strings.Contains(lines[3], "no connection answered") {
+		!strings.Contains(lines[2], "offline") || !strings.Contains(lines[3], "no connection answered") {
 		t.Fatalf("--connect table:\n%s", r.stdout)
 	}
+	// A server plex.tv lists as offline that does not answer is reported, not a failure.
+	srv.SetResources(plextest.UserToken, srv.LoopbackResources()[:2])
+	if o := runCLI(t, "", envs, "plex", "servers", "--connect", "--plex-tv-url", srv.PlexTVURL()); o.code != 0 || !strings.Contains(o.stderr, "(offline)") {
+		t.Fatalf("only an offline server does not answer: %+v, want exit 0", o)
+	}
+	srv.SetResources(plextest.UserToken, srv.LoopbackResources())
 	if !strings.Contains(r.stderr, "connection refused") || !strings.Contains(r.stderr, "another server") || strings.Contains(r.stdout+r.stderr, plextest.AccessToken) {
 		t.Errorf("--connect causes:\n%s", r.stderr)
 	}

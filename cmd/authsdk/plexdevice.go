@@ -14,6 +14,10 @@ func plexDeviceCommand() *command {
 	return plexLeaf("plex device", "show this installation's Plex device: where its identity lives, its client identifier and key thumbprint",
 		fClientID|fAPI, nil, "authsdk plex device",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
+			if f.clientID.set {
+				// It shows the stored identity; another identifier is not one.
+				return usagef("%s--client-identifier names no stored identity; plex device shows the one in --config-dir", at(c))
+			}
 			id, err := f.identity(e)
 			if err != nil {
 				return err

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/authsdk/authsdk/sdk/ziggeo"
+	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
 
 // silentServer accepts every request and never answers, until the
@@ -58,6 +62,39 @@ func TestRelativeConfigDirIsRefused(t *testing.T) {
 	} {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "relative path") {
 			t.Fatalf("exit %d, %q; want a usage error saying the path is relative", r.code, r.stderr)
+		}
+	}
+}
+
+// "ziggeo authtokens delete --json" prints JSON; "plex device" refuses a
+// --client-identifier it cannot honour.
+func TestDeleteJSONAndDeviceFlags(t *testing.T) {
+	srv := ziggeotest.NewServer()
+	defer srv.Close()
+	tok := srv.AddToken(ziggeo.AuthToken{})
+	r := runCLI(t, "", map[string]string{"ZIGGEO_APP_TOKEN": ziggeotest.AppToken, "ZIGGEO_PRIVATE_KEY": ziggeotest.PrivateKey},
+		"ziggeo", "authtokens", "delete", string(tok.Token), "--json", "--server-url", srv.URL)
+	var out map[string]bool
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || !out["deleted"] {
+		t.Fatalf("delete --json: %+v", r)
+	}
+	if d := runCLI(t, "", nil, "plex", "device", "--client-identifier", "other"); d.code != exitUsage || !strings.Contains(d.stderr, "--client-identifier") {
+		t.Fatalf("plex device --client-identifier: %+v", d)
+	}
+}
+
+// Every command that opens the identity takes --config-dir (plex user,
+// transient-token and sources opened it but refused the flag).
+func TestConfigDirOnEveryIdentityCommand(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"plex", "user", "--config-dir", dir, "--timeout", "1s", "--plex-tv-url", "http://127.0.0.1:1/api/v2", "--retries", "0"},
+		{"plex", "transient-token", "--config-dir", dir, "--server-url", "http://127.0.0.1:1", "--retries", "0"},
+		{"plex", "sources", "--config-dir", dir, "--source", "server://x", "--server-url", "http://127.0.0.1:1", "--retries", "0"},
+	} {
+		r := runCLI(t, "", map[string]string{"PLEX_TOKEN": "tok"}, args...)
+		if r.code != exitAPI || strings.Contains(r.stderr, "flag") {
+			t.Fatalf("%v: %+v, want the flag taken (and the call to fail)", args, r)
 		}
 	}
 }

@@ -257,6 +257,9 @@ func authTokensCommand(verb string) *command {
 			tok, err = zc.AuthTokens.Update(ctx, args[0], f.token.params())
 		case "delete":
 			if err = zc.AuthTokens.Delete(ctx, args[0]); err == nil {
+				if f.api.json {
+					return printJSON(e.stdout, map[string]bool{"deleted": true})
+				}
 				fmt.Fprintln(e.stdout, "deleted")
 			}
 		}
