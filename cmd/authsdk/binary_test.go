@@ -262,7 +262,7 @@ func TestFlagsAfterArgumentsAndNoSilentLoss(t *testing.T) {
 	ps := plextest.NewServer()
 	defer ps.Close()
 	if r := runBinary(t, []string{"PLEX_TV_URL=" + ps.PlexTVURL(), "PLEX_TOKEN=wrong-token"}, "plex", "user"); r.code != 1 ||
-		!strings.Contains(r.stderr, "plex user details: 401") || strings.Contains(r.stderr, "plex.Authentication") {
+		!strings.Contains(r.stderr, "plex user: 401") || strings.Contains(r.stderr, "plex.Authentication") {
 		t.Fatalf("an API error in the CLI's words: %+v", r)
 	}
 	neg := runBinary(t, creds, "ziggeo", "authtokens", "create", "--server-url", srv.URL, "--session-limit", "-1")

@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	// One line, no control or bidi characters from a server, bounded; the
 	// SDK's operation names as a user says them.
-	fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(operationNames.Replace(err.Error()))))
+	fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -184,6 +185,9 @@ func dispatch(ctx context.Context, c *command, args []string, e *env) error {
 		}
 	}
 	err = c.run(ctx, e, fl, pos)
+	if err != nil && !errors.As(err, new(usageError)) {
+		err = &commandError{c.name, err}
+	}
 	var ct *commandTimeout
 	if err != nil && errors.As(context.Cause(ctx), &ct) {
 		return fmt.Errorf("%s%w", at(c), ct) // what ran out, not the call it cut short
@@ -436,35 +440,25 @@ func (o *optString) or(e *env, name string) (string, bool) {
 	return v, v != ""
 }
 
-// operationNames maps the SDK's operation names in errors to what the user
-// ran (longest first: a replacer takes the first match).
-var operationNames = strings.NewReplacer(
-	"plex.Authentication.ExchangeDeviceJWT (nonce)", "plex JWT exchange (nonce)",
-	"plex.Authentication.WaitForJWTPin (poll)", "plex JWT sign-in (poll)",
-	"plex.Authentication.GetTransientToken", "plex transient token",
-	"plex.Authentication.GetSourceConnectionInformation", "plex sources",
-	"plex.Authentication.GetUserDetails", "plex user details",
-	"plex.Authentication.PostUsersSignInData", "plex sign-in",
-	"plex.Authentication.GetServerResources", "plex servers",
-	"plex.Authentication.RegisterDeviceKey", "plex key registration",
-	"plex.Authentication.ExchangeDeviceJWT", "plex JWT exchange",
-	"plex.Authentication.CreateJWTPin", "plex JWT sign-in",
-	"plex.Authentication.WaitForJWTPin", "plex JWT sign-in",
-	"plex.Authentication.CreatePin", "plex sign-in PIN",
-	"plex.Authentication.GetPin", "plex sign-in PIN",
-	"plex.Authentication.WaitForPin", "plex sign-in",
-	"plex.Authentication.GetHomeUsers", "plex home",
-	"plex.Authentication.SwitchHomeUser", "plex switch",
-	"plex.Authentication.Connect", "plex connect",
-	"plex.Authentication.Ping", "plex ping",
-	"plex.Authentication.SignOut", "plex sign-out",
-	"plex.Authentication.LinkPin", "plex link",
-	"plex.Authentication.GetClaimToken", "plex claim",
-	"ziggeo.AuthTokens.Get", "ziggeo get",
-	"ziggeo.AuthTokens.Create", "ziggeo create",
-	"ziggeo.AuthTokens.Update", "ziggeo update",
-	"ziggeo.AuthTokens.Delete", "ziggeo delete",
-)
+// sdkOperation matches an SDK operation name in an error ("plex.Authentication.GetUserDetails",
+// "plex.Authentication.ExchangeDeviceJWT (nonce)"): the CLI says the command the user typed instead,
+// so no table has to follow the SDK's operations.
+var sdkOperation = regexp.MustCompile(`\b(plex|ziggeo)\.[A-Z][A-Za-z]*\.[A-Z][A-Za-z]*( \([a-z ]+\))?`)
+
+// inCommandsWords puts the command's name where the SDK names its operation.
+func inCommandsWords(msg, command string) string {
+	return sdkOperation.ReplaceAllLiteralString(msg, command)
+}
+
+// commandError is a leaf command's error in the user's words; it unwraps
+// to the error itself.
+type commandError struct {
+	command string
+	err     error
+}
+
+func (e *commandError) Error() string { return inCommandsWords(e.err.Error(), e.command) }
+func (e *commandError) Unwrap() error { return e.err }
 
 // optionNames maps the SDK's option names in errors to the CLI's flags.
 var optionNames = strings.NewReplacer(

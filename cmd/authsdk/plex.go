@@ -640,10 +640,10 @@ func printConnected(e *env, servers []plex.Resource, conns []connectResult, show
 	// One line per server that did not answer; exit 1 when any server
 	// plex.tv lists as present did not.
 	for _, msg := range offline {
-		fmt.Fprintln(e.stderr, "authsdk: (offline) "+clip(safe(operationNames.Replace(msg))))
+		fmt.Fprintln(e.stderr, "authsdk: (offline) "+clip(safe(inCommandsWords(msg, "plex servers"))))
 	}
 	for _, msg := range failed {
-		fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(operationNames.Replace(msg))))
+		fmt.Fprintln(e.stderr, "authsdk: "+clip(safe(inCommandsWords(msg, "plex servers"))))
 	}
 	if len(failed) > 0 {
 		return exitCode(exitAPI)

@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/authsdk/authsdk/sdk/plex/plextest"
 	"github.com/authsdk/authsdk/sdk/ziggeo"
 	"github.com/authsdk/authsdk/sdk/ziggeo/ziggeotest"
 )
@@ -96,5 +97,16 @@ func TestConfigDirOnEveryIdentityCommand(t *testing.T) {
 		if r.code != exitAPI || strings.Contains(r.stderr, "flag") {
 			t.Fatalf("%v: %+v, want the flag taken (and the call to fail)", args, r)
 		}
+	}
+}
+
+// Errors name the command the user typed, whichever SDK call failed
+// ("plex switch" failing on its Home lookup said "plex home: 401").
+func TestErrorsNameTheCommandTyped(t *testing.T) {
+	srv := plextest.NewServer()
+	defer srv.Close()
+	r := runCLI(t, "", map[string]string{"PLEX_TOKEN": "wrong-token"}, "plex", "switch", "Kids", "--plex-tv-url", srv.PlexTVURL())
+	if r.code != exitAPI || !strings.Contains(r.stderr, "plex switch: 401") || strings.Contains(r.stderr, "plex home") || strings.Contains(r.stderr, "plex.Authentication") {
+		t.Fatalf("%+v", r)
 	}
 }
