@@ -19,11 +19,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
-	"regexp"
 	"strings"
 	"time"
 
