@@ -2,7 +2,6 @@ package plex
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/authsdk/authsdk/sdk"
 )
@@ -115,17 +116,9 @@ func newStoredIdentity() (StoredIdentity, error) {
 	if err != nil {
 		return StoredIdentity{}, err
 	}
-	return StoredIdentity{ClientIdentifier: newUUID(), KeyPEM: sdk.Secret(b)}, nil
+	return StoredIdentity{ClientIdentifier: uuid.NewString(), KeyPEM: sdk.Secret(b)}, nil
 }
 
-// newUUID is a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
 
 // DefaultIdentityDir is where DirStore("") keeps the identity:
 // os.UserConfigDir()/authsdk/plex.
