@@ -83,10 +83,10 @@ func (c *call) decode(v any) error {
 	if string(body) == "null" {
 		return badAnswer(c.op, c.rsp.StatusCode, "%d response body is null", c.rsp.StatusCode)
 	}
-	if len(body) > ScanFreeBody || mayHoldNullElement(body) {
-		if need, err := answerCost(body, reflect.TypeOf(v).Elem()); err != nil {
+	if t := reflect.TypeOf(v).Elem(); !scanFree(body, t) {
+		if need, err := answerCost(body, t); err != nil {
 			return badAnswer(c.op, c.rsp.StatusCode, "%d response: %s", c.rsp.StatusCode, c.text(err.Error()))
-		} else if limit := decodeAmplification * int64(len(body)); need > limit && len(body) > ScanFreeBody {
+		} else if limit := decodeAmplification * int64(len(body)); need > limit && len(body) > minCheckedBody {
 			return badAnswer(c.op, c.rsp.StatusCode, "%d response of %d bytes would take about %d bytes to decode (more than %d× its size): refused",
 				c.rsp.StatusCode, len(body), need, decodeAmplification)
 		}
@@ -172,13 +172,34 @@ func (c *call) scrubStrings(v reflect.Value) {
 // decodes into and refuses more than decodeAmplification × the body.
 const decodeAmplification = 8
 
-// ScanFreeBody: an answer this size or smaller is decoded without the cost
-// scan. Whatever its shape it cannot cost much (BENCHMARKS.md gives the
-// worst case per result type, a few MiB), and skipping the scan keeps
-// ordinary calls at the net/http + encoding/json floor. Such a body is still
-// scanned when it may hold a null array element (mayHoldNullElement): the
-// decoder would turn [null] into an empty result where objects are promised.
-const ScanFreeBody = 64 << 10
+// An answer is decoded without the cost scan when, whatever its shape, it
+// cannot cost more than ScanFreeWorst: its length times the most one byte
+// of it can make the decoder allocate into the result type (worstPerByte:
+// "0," in an array of structs grows the slice by a whole struct, twice
+// over while it doubles), and at most ScanFreeBody bytes. Skipping the scan
+// keeps ordinary calls at their net/http + encoding/json floor. Such a body
+// is still scanned when it may hold a null array element
+// (mayHoldNullElement): the decoder would turn [null] into an empty result
+// where objects are promised.
+const (
+	ScanFreeBody  = 64 << 10
+	ScanFreeWorst = 4 << 20
+)
+
+// minCheckedBody: below it an answer is never refused for its ratio (an
+// empty object decodes into a whole struct: many times its size, but a
+// few hundred bytes).
+const minCheckedBody = 1 << 10
+
+// scanFree reports whether body may be decoded into t without the scan.
+func scanFree(body []byte, t reflect.Type) bool {
+	return len(body) <= ScanFreeBody && int64(len(body))*infoOf(t).worstPerByte <= ScanFreeWorst && !mayHoldNullElement(body)
+}
+
+// ScanFreeLimit is the largest answer decoded into t without the scan.
+func ScanFreeLimit(t reflect.Type) int {
+	return int(min(ScanFreeBody, ScanFreeWorst/max(infoOf(t).worstPerByte, 1)))
+}
 
 // mayHoldNullElement reports whether body may hold null as an array element
 // ("[null" or ",null", whitespace allowed): a cheap look for what only the
@@ -232,6 +253,9 @@ type typeInfo struct {
 	objects bool           // slice of structs: every element must be an object
 	fields  map[string]int // struct: field name → its index in folded
 	folded  []foldedField  // the fields in declaration order
+	// worstPerByte bounds what one byte of an answer can make the decoder
+	// allocate into this type (see scanFree).
+	worstPerByte int64
 }
 
 type foldedField struct {
@@ -254,10 +278,47 @@ func infoOf(t reflect.Type) *typeInfo {
 	defer typeInfosMu.Unlock()
 	building := map[reflect.Type]*typeInfo{}
 	ti := buildInfo(t, building)
+	for _, bi := range building { // every type built here may be looked up alone later
+		bi.worstPerByte = worstPerByte(bi, map[*typeInfo]bool{})
+	}
 	for bt, bi := range building {
 		typeInfos.LoadOrStore(bt, bi)
 	}
 	return ti
+}
+
+// worstPerByte is the most one byte of JSON can cost decoding into t or
+// anything it holds: an element of a slice ("0," two bytes; the slice's
+// storage grows by doubling, so what was allocated on the way reaches four
+// times its final length: twice the element size per byte), a map entry
+// ("\"\":0," five bytes, twice), a string or boxed value (16 bytes of
+// header for two bytes, plus the string's own bytes, up to three per byte).
+//
+// perElement is what the decoder allocates per element besides its storage
+// (under either engine, an error value for each element of the wrong type).
+const perElement = 192
+
+func worstPerByte(t *typeInfo, seen map[*typeInfo]bool) int64 {
+	if t == nil || seen[t] {
+		return 0
+	}
+	seen[t] = true
+	w := int64(8 + 3)
+	switch {
+	case t.custom, t.kind == reflect.Interface:
+		w = max(w, 64+3) // generic JSON: a map entry or a boxed value per token
+	case t.kind == reflect.Slice:
+		w = max(w, 2*t.elem.size+perElement, worstPerByte(t.elem, seen))
+	case t.kind == reflect.Map:
+		w = max(w, 2*t.entry/5+3, worstPerByte(t.elem, seen))
+	case t.kind == reflect.Pointer:
+		w = max(w, worstPerByte(t.elem, seen))
+	case t.kind == reflect.Struct:
+		for _, f := range t.folded {
+			w = max(w, worstPerByte(f.info, seen))
+		}
+	}
+	return w
 }
 
 var typeInfosMu sync.Mutex

@@ -125,11 +125,15 @@ func clip(b []byte) string {
 	return fmt.Sprintf("%q", b)
 }
 
-// Answers of at most core.ScanFreeBody skip the cost scan, but a null where
-// objects are promised is still refused (the decoder alone would turn it
-// into an empty resource), and the bound still refuses past that size.
+// Answers under their type's scan-free limit skip the cost scan, but a null
+// where objects are promised is still refused (the decoder alone would turn
+// it into an empty resource), and the bound still refuses past the limit.
 func TestSmallAnswersSkipTheScanButNotTheNullCheck(t *testing.T) {
 	objects := func(n int) string { return "[" + strings.TrimSuffix(strings.Repeat("{},", n), ",") + "]" }
+	limit := core.ScanFreeLimit(reflect.TypeFor[[]plex.Resource]())
+	if fixture, _ := os.ReadFile("plextest/testdata/get_server_resources.200.json"); limit < len(fixture) {
+		t.Fatalf("a realistic resources answer (%d bytes) is over the scan-free limit (%d)", len(fixture), limit)
+	}
 	for _, tc := range []struct {
 		body string
 		ok   bool
@@ -140,8 +144,8 @@ func TestSmallAnswersSkipTheScanButNotTheNullCheck(t *testing.T) {
 		{`[{"name":"a","connections":[null]}]`, false},
 		{`[{"name":"null","connections":null,"presence":null}]`, true},
 		{`[{"name":"[null, ,null"}]`, true},
-		{objects(core.ScanFreeBody/3 - 1), true}, // just under the size: decoded directly
-		{objects(core.ScanFreeBody), false},      // over it: scanned, and costs far more than 8×
+		{objects(limit/3 - 1), true}, // just under the limit: decoded directly
+		{objects(limit/3 + 64), false}, // over it: scanned, and costs far more than 8×
 	} {
 		u := answer(t, 200, "application/json", tc.body)
 		c, err := plex.New(plex.WithPlexTVURL(u))
@@ -151,6 +155,39 @@ func TestSmallAnswersSkipTheScanButNotTheNullCheck(t *testing.T) {
 		rs, err := c.Authentication.GetServerResources(context.Background(), "tok")
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: %d resources, %v", clip([]byte(tc.body)), len(rs), err)
+		}
+	}
+}
+
+// Whatever its shape, an answer decoded without the scan (at most its
+// type's ScanFreeLimit) costs at most core.ScanFreeWorst, under either
+// engine: arrays of numbers, strings or empty objects where structs are
+// promised, deep in any field.
+func TestScanFreeAnswersStayUnderTheirBound(t *testing.T) {
+	for _, rt := range boundTypes {
+		n := core.ScanFreeLimit(rt)
+		rep := func(open, elem, close string) []byte {
+			k := (n - len(open) - len(close)) / (len(elem) + 1)
+			return []byte(open + strings.TrimSuffix(strings.Repeat(elem+",", max(k, 0)), ",") + close)
+		}
+		for _, elem := range []string{"0", `""`, "{}", "[]", "1e9", `"\\u0000"`} {
+			for _, shape := range [][]byte{
+				rep("[", elem, "]"),
+				rep(`[{"connections":[`, elem, `]}]`),
+				rep(`{"MediaContainer":{"Device":{"Connection":[`, elem, `]}}}`),
+				rep(`{"users":[`, elem, `]}`),
+				rep(`{"subscription":{"features":[`, elem, `]}}`),
+				rep(`{"grants":{"read":[`, elem, `]}}`),
+				rep(`{"`, strings.Repeat("x", 8)+`":`+elem, `}`),
+			} {
+				if len(shape) > n {
+					continue
+				}
+				if got := decodeAllocs(shape, rt); got > core.ScanFreeWorst+decodeSlack {
+					t.Errorf("%v: a %d-byte answer (%s) allocated %d KiB decoding, over the %d KiB the scan-free limit allows",
+						rt, len(shape), clip(shape), got>>10, core.ScanFreeWorst>>10)
+				}
+			}
 		}
 	}
 }
