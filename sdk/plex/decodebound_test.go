@@ -144,7 +144,7 @@ func TestSmallAnswersSkipTheScanButNotTheNullCheck(t *testing.T) {
 		{`[{"name":"a","connections":[null]}]`, false},
 		{`[{"name":"null","connections":null,"presence":null}]`, true},
 		{`[{"name":"[null, ,null"}]`, true},
-		{objects(limit/3 - 1), true}, // just under the limit: decoded directly
+		{objects(limit/3 - 1), true},   // just under the limit: decoded directly
 		{objects(limit/3 + 64), false}, // over it: scanned, and costs far more than 8×
 	} {
 		u := answer(t, 200, "application/json", tc.body)

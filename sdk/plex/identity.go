@@ -119,7 +119,6 @@ func newStoredIdentity() (StoredIdentity, error) {
 	return StoredIdentity{ClientIdentifier: uuid.NewString(), KeyPEM: sdk.Secret(b)}, nil
 }
 
-
 // DefaultIdentityDir is where DirStore("") keeps the identity:
 // os.UserConfigDir()/authsdk/plex.
 func DefaultIdentityDir() (string, error) {
