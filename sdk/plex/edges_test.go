@@ -342,6 +342,7 @@ func TestMeasureHostileShapes(t *testing.T) {
 		{"nulls", repeat("[", "null", "]")}, {"zeros", repeat("[", "0", "]")}, {"empty strings", repeat("[", `""`, "]")},
 		{"empty objects", repeat("[", "{}", "]")}, {"deep nesting", strings.Repeat("[", n/2) + strings.Repeat("]", n/2)},
 		{"long string", `[{"name":"` + strings.Repeat("a", n) + `","clientIdentifier":"x"}]`},
+		{"escaped key", repeat(`[{"\u0063onnections":[`, "{}", `]}]`)}, {"folded key (ſ)", repeat(`[{"connectionſ":[`, "{}", `]}]`)},
 		{"honest resources", "[" + strings.Repeat(`{"name":"pms","clientIdentifier":"abc","accessToken":"t","connections":[{"protocol":"https","address":"10.0.0.5","port":32400,"uri":"https://10-0-0-5.x.plex.direct:32400","local":true}]},`, n/190) + `{"name":"x"}]`},
 	} {
 		u := answer(t, 200, "application/json", s.body)

@@ -317,14 +317,7 @@ func (d *dirStore) LoadJWT(context.Context) (string, error) {
 }
 
 func (d *dirStore) StoreJWT(ctx context.Context, token string) error {
-	dir, err := d.path()
-	if err != nil {
-		return err
-	}
-	if err := ensurePrivateDir(dir); err != nil {
-		return err
-	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, jwtLockName))
+	dir, unlock, err := d.lock(ctx, jwtLockName)
 	if err != nil {
 		return err
 	}
@@ -356,15 +349,20 @@ const (
 	jwtLockName     = "plex-jwt.lock"
 )
 
-func (d *dirStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(), error) {
-	dir, err := d.path()
-	if err != nil {
-		return nil, err
+// lock takes the DirStore lock file name in the identity's directory.
+func (d *dirStore) lock(ctx context.Context, name string) (dir string, unlock func(), err error) {
+	if dir, err = d.path(); err != nil {
+		return "", nil, err
 	}
 	if err := ensurePrivateDir(dir); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, refreshLockName))
+	unlock, err = lockFile(ctx, filepath.Join(dir, name))
+	return dir, unlock, err
+}
+
+func (d *dirStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(), error) {
+	_, unlock, err := d.lock(ctx, refreshLockName)
 	if err != nil {
 		return nil, err
 	}
@@ -373,14 +371,7 @@ func (d *dirStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(), 
 }
 
 func (d *dirStore) SwapJWT(ctx context.Context, prev, next string) (bool, error) {
-	dir, err := d.path()
-	if err != nil {
-		return false, err
-	}
-	if err := ensurePrivateDir(dir); err != nil {
-		return false, err
-	}
-	unlock, err := lockFile(ctx, filepath.Join(dir, jwtLockName))
+	dir, unlock, err := d.lock(ctx, jwtLockName)
 	if err != nil {
 		return false, err
 	}

@@ -251,10 +251,7 @@ func (s *JWTSource) refresh(ctx context.Context) (*JWT, error) {
 		st.mu.Unlock()
 		return j, nil
 	}
-	f := st.flight
-	if f == nil {
-		f = s.start(ctx)
-	}
+	f := s.flightLocked(ctx)
 	st.mu.Unlock()
 	select {
 	case <-f.done:
@@ -271,6 +268,15 @@ func (s *JWTSource) refresh(ctx context.Context) (*JWT, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", opExchange.Name, ctx.Err())
 	}
+}
+
+// flightLocked is the exchange in flight, started when there is none;
+// st.mu is held.
+func (s *JWTSource) flightLocked(ctx context.Context) *exchange {
+	if f := s.st.flight; f != nil {
+		return f
+	}
+	return s.start(ctx)
 }
 
 // start begins the one exchange in flight; st.mu is held. It is detached
@@ -583,10 +589,7 @@ func (s *JWTSource) refusedElsewhere(ctx context.Context, token string) string {
 		return token
 	}
 	st.lastForced = now
-	f := st.flight
-	if f == nil {
-		f = s.start(ctx)
-	}
+	f := s.flightLocked(ctx)
 	st.mu.Unlock()
 	select {
 	case <-f.done:

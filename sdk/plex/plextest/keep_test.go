@@ -64,22 +64,10 @@ func (o *outage) seen() string { o.mu.Lock(); defer o.mu.Unlock(); return o.last
 
 var oneAttempt = plex.WithRetryConfig(sdk.RetryConfig{Strategy: sdk.StrategyNone})
 
-// outageSource is a JWTSource on a registered key whose client sends
-// through o (one attempt per call).
-func outageSource(t *testing.T, srv *plextest.Server, o *outage, lifetime time.Duration, opts ...plex.Option) (*plex.Client, *plex.JWTSource, *plex.DeviceKey) {
+// outageSource is bubbleSource sending through o, one attempt per call.
+func outageSource(t *testing.T, srv *plextest.Server, o *outage, lifetime time.Duration, opts ...plex.Option) (*plex.Client, *plex.JWTSource) {
 	t.Helper()
-	srv.SetJWTLifetime(lifetime)
-	c, err := srv.Client(append([]plex.Option{plex.WithHTTPClient(&http.Client{Transport: o}), oneAttempt}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := plex.NewDeviceKey()
-	if err := c.Authentication.RegisterDeviceKey(context.Background(), plextest.UserToken, k); err != nil {
-		t.Fatal(err)
-	}
-	src := c.Authentication.NewJWTSource(k)
-	t.Cleanup(func() { _ = src.Close() })
-	return c, src, k
+	return bubbleSource(t, srv, lifetime, append([]plex.Option{plex.WithHTTPClient(&http.Client{Transport: o}), oneAttempt}, opts...)...)
 }
 
 // A Plex Media Server's 498 during a plex.tv outage leaves the held JWT in
@@ -89,7 +77,7 @@ func TestAServersRefusalKeepsTheJWT(t *testing.T) {
 	srv := inMemory(t)
 	synctest.Test(t, func(t *testing.T) {
 		o := &outage{fake: srv}
-		_, src, _ := outageSource(t, srv, o, 7*24*time.Hour)
+		_, src := outageSource(t, srv, o, 7*24*time.Hour)
 		held, err := src.Token(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +107,7 @@ func TestAlways498HostCostsAtMostOneRefresh(t *testing.T) {
 	srv := inMemory(t)
 	synctest.Test(t, func(t *testing.T) {
 		o := &outage{fake: srv}
-		_, src, _ := outageSource(t, srv, o, 7*24*time.Hour)
+		_, src := outageSource(t, srv, o, 7*24*time.Hour)
 		hc := &http.Client{Transport: &plex.Transport{Source: src, Base: o, Hosts: []string{"*.plex.direct"}}}
 		for range 50 {
 			rsp, err := hc.Get("https://10-0-0-5.abc.plex.direct:32400/library")
@@ -145,7 +133,7 @@ func TestNoJWTAndAnOutageBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		o := &outage{fake: srv}
 		o.down.Store(true)
-		_, src, _ := outageSource(t, srv, o, time.Hour)
+		_, src := outageSource(t, srv, o, time.Hour)
 		var last error
 		for range 50 {
 			_, last = src.Token(context.Background())
