@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -440,14 +439,62 @@ func (o *optString) or(e *env, name string) (string, bool) {
 	return v, v != ""
 }
 
-// sdkOperation matches an SDK operation name in an error ("plex.Authentication.GetUserDetails",
-// "plex.Authentication.ExchangeDeviceJWT (nonce)"): the CLI says the command the user typed instead,
-// so no table has to follow the SDK's operations.
-var sdkOperation = regexp.MustCompile(`\b(plex|ziggeo)\.[A-Z][A-Za-z]*\.[A-Z][A-Za-z]*( \([a-z ]+\))?`)
-
-// inCommandsWords puts the command's name where the SDK names its operation.
+// inCommandsWords puts the command's name where an error names an SDK
+// operation ("plex.Authentication.GetUserDetails", "plex.Authentication.
+// ExchangeDeviceJWT (nonce)"): the CLI says the command the user typed, so
+// no table has to follow the SDK's operations.
 func inCommandsWords(msg, command string) string {
-	return sdkOperation.ReplaceAllLiteralString(msg, command)
+	var b strings.Builder
+	for {
+		i := operationAt(msg)
+		if i < 0 {
+			return b.String() + msg
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(command)
+		msg = msg[i+operationLen(msg[i:]):]
+	}
+}
+
+// operationAt is where the first SDK operation name in msg starts, or -1.
+func operationAt(msg string) int {
+	for i := 0; i < len(msg); i++ {
+		if (strings.HasPrefix(msg[i:], "plex.") || strings.HasPrefix(msg[i:], "ziggeo.")) && (i == 0 || !isWordByte(msg[i-1])) && operationLen(msg[i:]) > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// operationLen is the length of the operation name msg starts with
+// (package.Type.Method, then an optional " (words)"), or 0.
+func operationLen(msg string) int {
+	n := 0
+	for part := range 3 {
+		start := n
+		for n < len(msg) && isWordByte(msg[n]) {
+			n++
+		}
+		if n == start || part > 0 && (msg[start] < 'A' || msg[start] > 'Z') {
+			return 0
+		}
+		if part < 2 {
+			if n >= len(msg) || msg[n] != '.' {
+				return 0
+			}
+			n++
+		}
+	}
+	if rest := msg[n:]; strings.HasPrefix(rest, " (") {
+		if end := strings.IndexByte(rest, ')'); end > 2 && strings.Trim(rest[2:end], "abcdefghijklmnopqrstuvwxyz ") == "" {
+			n += end + 1
+		}
+	}
+	return n
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // commandError is a leaf command's error in the user's words; it unwraps

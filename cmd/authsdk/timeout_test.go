@@ -110,3 +110,16 @@ func TestErrorsNameTheCommandTyped(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestInCommandsWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"plex.Authentication.GetUserDetails: 401 Unauthorized":                            "plex user: 401 Unauthorized",
+		"x: plex.Authentication.ExchangeDeviceJWT (nonce): 503; ziggeo.AuthTokens.Get: 1": "x: plex user: 503; plex user: 1",
+		"plex: no token; see plex.tv and ziggeo.com":                                      "plex: no token; see plex.tv and ziggeo.com",
+		"myplex.Authentication.Get: keep":                                                 "myplex.Authentication.Get: keep",
+	} {
+		if got := inCommandsWords(in, "plex user"); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +19,19 @@ import (
 // protection block for LAN addresses. So a client dials the connection's
 // address itself and verifies the certificate against the name: no
 // resolving, no verification turned off, no falling back to http.
-var plexDirectRE = regexp.MustCompile(`^[0-9a-f-]+\.[0-9a-f]{32}\.plex\.direct$`)
+//
+// isPlexDirect reports a host of that form: <dashed address>.<32 hex>.plex.direct.
+func isPlexDirect(host string) bool {
+	rest, ok := strings.CutSuffix(host, ".plex.direct")
+	if !ok {
+		return false
+	}
+	addr, hash, ok := strings.Cut(rest, ".")
+	if !ok || addr == "" || len(hash) != 32 {
+		return false
+	}
+	return strings.Trim(addr, "0123456789abcdef-") == "" && strings.Trim(hash, "0123456789abcdef") == ""
+}
 
 // plexDirectName is the plex.direct host of an https URI ("" if it has none).
 func plexDirectName(uri string) string {
@@ -28,7 +39,7 @@ func plexDirectName(uri string) string {
 	if err != nil || !strings.EqualFold(u.Scheme, "https") {
 		return ""
 	}
-	if h := strings.ToLower(u.Hostname()); plexDirectRE.MatchString(h) {
+	if h := strings.ToLower(u.Hostname()); isPlexDirect(h) {
 		return h
 	}
 	return ""
