@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/authsdk/authsdk/sdk"
@@ -237,10 +238,11 @@ func answerCost(body []byte, t reflect.Type) (int64, error) {
 }
 
 type scanner struct {
-	b    []byte
-	i    int
-	cost int64
-	err  error
+	b       []byte
+	i       int
+	cost    int64
+	err     error
+	escaped bool // the last string str read held an escape
 }
 
 // typeInfo is what the scanner needs of a type, worked out once.
@@ -434,8 +436,17 @@ func (s *scanner) object(t *typeInfo, depth int) {
 // Unicode-wide: "connectionſ" and "\u212Aey" name fields too), or -1. The
 // first field in declaration order wins, as the decoder's index does.
 func (t *typeInfo) foldedField(key []byte) int {
+	ascii := true
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
 	for i, f := range t.folded {
-		if strings.EqualFold(f.name, string(key)) {
+		// An ASCII key folds only onto a name of its length (field names
+		// are ASCII); one with other runes (ſ, K) may not.
+		if (!ascii || len(f.name) == len(key)) && strings.EqualFold(f.name, string(key)) {
 			return i
 		}
 	}
@@ -454,7 +465,7 @@ func (s *scanner) decodedKey() (key []byte, ok bool) {
 		return nil, false
 	}
 	key = s.key()
-	if bytes.IndexByte(key, '\\') < 0 {
+	if !s.escaped {
 		return key, true
 	}
 	end := start + 1 + len(key) + 1
@@ -565,6 +576,7 @@ func (s *scanner) str() int {
 		return 0
 	}
 	start := s.i + 1
+	s.escaped = false
 	for s.i = start; s.i < len(s.b); {
 		// Jump to the next quote; an escape before it may hide it (\").
 		q := bytes.IndexByte(s.b[s.i:], '"')
@@ -574,6 +586,7 @@ func (s *scanner) str() int {
 		}
 		if e := bytes.IndexByte(s.b[s.i:s.i+q], '\\'); e >= 0 {
 			s.i += e + 2 // the escape and the byte it escapes
+			s.escaped = true
 			continue
 		}
 		s.i += q + 1
