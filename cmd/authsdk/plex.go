@@ -311,6 +311,18 @@ func plexLoginCommand() *command {
 				if e.isTerminal && !f.noQR && e.termSize != nil {
 					if w, h, ok := e.termSize(); ok {
 						status = signInScreen(e.stderr, u, w, h)
+						if status == nil {
+							// Without the product name (plex.tv knows it from the
+							// PIN's headers) the link is 36 characters shorter:
+							// a UUID identity's code then fits 80×24.
+							short := *pin
+							short.Product = ""
+							if su := short.AuthURL(""); su != u {
+								if status = signInScreen(e.stderr, su, w, h); status != nil {
+									u = su
+								}
+							}
+						}
 					}
 				}
 				if status == nil {

@@ -287,10 +287,12 @@ func TestLoginQRCodeChoices(t *testing.T) {
 		}{
 			{nil, "qr", 80, 24, true, false},
 			{[]string{"--no-qr"}, "qr", 80, 24, false, false},
-			{nil, "qr", 80, 20, false, true},
+			{nil, "qr", 80, 20, true, false}, // without the product name
+			{nil, "qr", 80, 12, false, true},
 			{nil, "qr", 60, 40, false, true},
 			{[]string{"--link"}, "qr", 80, 24, false, false},
-			{nil, uuid, 80, 24, false, true},
+			{nil, uuid, 80, 24, true, false}, // the link without the product name fits
+			{nil, uuid, 80, 20, false, true},
 			{nil, uuid, 80, 30, true, false},
 		} {
 			approveWhenAsked(t, srv, plextest.UserToken)
