@@ -204,22 +204,26 @@ func (m *memoryStore) LockRefresh(ctx context.Context, ttl time.Duration) (func(
 }
 
 // DirStore keeps the identity in a directory ("" = DefaultIdentityDir):
-// device.pem holds the key (PKCS#8 PEM, usable as a --key-file) with the
-// client identifier in a PEM header, and plex-jwt the last Plex JWT. The
-// directory is made 0700 and the files 0600; every file is written to a
-// temporary file first, and device.pem is created with a hard link, which
-// fails if it exists, so two processes opening an empty directory end with
-// one identity. A symlink, a file of another owner or one that others may
-// read is refused with an error naming it; so is a damaged file, which is
-// never replaced (moving it away makes a new device).
+// device.pem holds the key (PKCS#8 PEM without headers: usable as a
+// --key-file and readable by openssl pkey), client-identifier the client
+// identifier, and plex-jwt the last Plex JWT. A device.pem written by 0.3.0
+// (the client identifier in a PEM header, which OpenSSL refuses) is still
+// read as it is: the same device. The directory is made 0700 and the files
+// 0600; every file is written to a temporary file first, and the identity's
+// files are created with a hard link, which fails if the name exists, so
+// two processes opening an empty directory end with one identity. A
+// symlink, a file of another owner or one that others may read is refused
+// with an error naming it; so is a damaged file, which is never replaced
+// (moving it away makes a new device).
 func DirStore(dir string) IdentityStore { return &dirStore{dir: dir} }
 
 type dirStore struct{ dir string }
 
 const (
 	keyFileName      = "device.pem"
+	clientIDFileName = "client-identifier"
 	jwtFileName      = "plex-jwt"
-	clientIDHeader   = "Client-Identifier"
+	clientIDHeader   = "Client-Identifier" // where 0.3.0 kept it, in device.pem
 	privateKeyHeader = "PRIVATE KEY"
 )
 
@@ -249,8 +253,7 @@ func (d *dirStore) LoadOrCreate(_ context.Context, create func() (StoredIdentity
 	if err := ensurePrivateDir(dir); err != nil {
 		return StoredIdentity{}, err
 	}
-	file := filepath.Join(dir, keyFileName)
-	if id, err := readIdentity(file); !errors.Is(err, fs.ErrNotExist) {
+	if id, err := readIdentity(dir); !errors.Is(err, fs.ErrNotExist) {
 		return id, err
 	}
 	id, err := create()
@@ -261,45 +264,72 @@ func (d *dirStore) LoadOrCreate(_ context.Context, create func() (StoredIdentity
 	if block == nil {
 		return StoredIdentity{}, errors.New("the new identity's key is not PEM")
 	}
-	block.Headers = map[string]string{clientIDHeader: id.ClientIdentifier}
-	tmp, err := writeTemp(dir, pem.EncodeToMemory(block))
-	if err != nil {
-		return StoredIdentity{}, err
+	block.Headers = nil
+	// Each file is created only if its name is free (a hard link): the
+	// first writer of each wins, and everyone reads what was written. The
+	// client identifier goes first, so a device.pem never lacks one.
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{clientIDFileName, []byte(id.ClientIdentifier + "\n")}, {keyFileName, pem.EncodeToMemory(block)}} {
+		if err := createOnce(dir, f.name, f.data); err != nil {
+			return StoredIdentity{}, err
+		}
 	}
-	defer os.Remove(tmp)
-	// A hard link is created only if the name is free: the first writer
-	// wins, and everyone reads what it wrote.
-	if err := os.Link(tmp, file); err != nil && !errors.Is(err, fs.ErrExist) {
-		return StoredIdentity{}, fmt.Errorf("create %s: %w", file, err)
-	}
-	return readIdentity(file)
+	return readIdentity(dir)
 }
 
-// readIdentity reads device.pem: fs.ErrNotExist when absent.
-func readIdentity(file string) (StoredIdentity, error) {
+// createOnce writes data to dir/name unless the name exists already.
+func createOnce(dir, name string, data []byte) error {
+	tmp, err := writeTemp(dir, data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
+
+// readIdentity reads device.pem and the client identifier (its own file, or
+// 0.3.0's PEM header): fs.ErrNotExist when there is no device.pem.
+func readIdentity(dir string) (StoredIdentity, error) {
+	file := filepath.Join(dir, keyFileName)
 	b, err := readPrivateFile(file)
 	if err != nil {
 		return StoredIdentity{}, err
 	}
 	block, rest := pem.Decode(b)
-	damaged := func(what string) error {
+	damaged := func(file, what string) error {
 		return fmt.Errorf("%s is damaged (%s); it was left as it is. Restore it from a backup, or move it away to create a new identity — a new Plex device: tokens and keys bound to the old one stop working", file, what)
 	}
 	switch {
 	case block == nil:
-		return StoredIdentity{}, damaged("no PEM block")
+		return StoredIdentity{}, damaged(file, "no PEM block")
 	case block.Type != privateKeyHeader:
-		return StoredIdentity{}, damaged("the PEM block is not a PRIVATE KEY")
+		return StoredIdentity{}, damaged(file, "the PEM block is not a PRIVATE KEY")
 	case len(strings.TrimSpace(string(rest))) != 0:
-		return StoredIdentity{}, damaged("data after the key")
-	case block.Headers[clientIDHeader] == "":
-		return StoredIdentity{}, damaged("no " + clientIDHeader + " header")
+		return StoredIdentity{}, damaged(file, "data after the key")
 	}
 	id := block.Headers[clientIDHeader]
+	idFile := filepath.Join(dir, clientIDFileName)
+	switch c, err := readPrivateFile(idFile); {
+	case err == nil && strings.TrimSpace(string(c)) == "":
+		return StoredIdentity{}, damaged(idFile, "empty")
+	case err == nil && id != "" && strings.TrimSpace(string(c)) != id:
+		return StoredIdentity{}, damaged(idFile, "it differs from the "+clientIDHeader+" header of "+keyFileName)
+	case err == nil:
+		id = strings.TrimSpace(string(c))
+	case !errors.Is(err, fs.ErrNotExist):
+		return StoredIdentity{}, err
+	case id == "":
+		return StoredIdentity{}, damaged(file, "no "+clientIDFileName+" file beside it and no "+clientIDHeader+" header")
+	}
 	block.Headers = nil
 	key := pem.EncodeToMemory(block)
 	if _, err := ParseDeviceKey(key); err != nil {
-		return StoredIdentity{}, damaged(strings.TrimPrefix(err.Error(), "plex.ParseDeviceKey: "))
+		return StoredIdentity{}, damaged(file, strings.TrimPrefix(err.Error(), "plex.ParseDeviceKey: "))
 	}
 	return StoredIdentity{ClientIdentifier: id, KeyPEM: sdk.Secret(key)}, nil
 }

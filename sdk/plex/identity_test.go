@@ -201,3 +201,49 @@ func TestIdentityDirTrustsNoOneAboveIt(t *testing.T) {
 		t.Fatalf("relative path: %v", err)
 	}
 }
+
+// device.pem is a plain PKCS#8 key that OpenSSL reads (the client
+// identifier lives in its own file); what 0.3.0 wrote — the identifier in
+// a PEM header — still loads as the same device.
+func TestIdentityFilesOpenSSLReadsAndOldLayoutLoads(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plex")
+	id, err := plex.OpenIdentity(context.Background(), plex.DirStore(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, _ := os.ReadFile(filepath.Join(dir, "device.pem"))
+	if bytes.Contains(pemBytes, []byte("Client-Identifier")) {
+		t.Fatal("device.pem still carries a PEM header")
+	}
+	if cid, _ := os.ReadFile(filepath.Join(dir, "client-identifier")); strings.TrimSpace(string(cid)) != id.ClientIdentifier {
+		t.Fatalf("client-identifier holds %q", cid)
+	}
+	if openssl, err := exec.LookPath("openssl"); err == nil {
+		if out, err := exec.Command(openssl, "pkey", "-in", filepath.Join(dir, "device.pem"), "-noout").CombinedOutput(); err != nil {
+			t.Fatalf("openssl pkey refuses device.pem: %v %s", err, out)
+		}
+	} else {
+		t.Log("no openssl here: its check was not run")
+	}
+
+	// The layout 0.3.0 wrote: one file, the identifier in a PEM header.
+	old := filepath.Join(t.TempDir(), "plex")
+	if err := os.Mkdir(old, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	header := bytes.Replace(pemBytes, []byte("-----BEGIN PRIVATE KEY-----\n"), []byte("-----BEGIN PRIVATE KEY-----\nClient-Identifier: 0-3-0-device\n\n"), 1)
+	if err := os.WriteFile(filepath.Join(old, "device.pem"), header, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := plex.OpenIdentity(context.Background(), plex.DirStore(old))
+	if err != nil || again.ClientIdentifier != "0-3-0-device" || again.Key.KeyID() != id.Key.KeyID() {
+		t.Fatalf("0.3.0's layout: %v %+v", err, again)
+	}
+	// Both, disagreeing: damaged, left alone.
+	if err := os.WriteFile(filepath.Join(old, "client-identifier"), []byte("someone-else\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plex.OpenIdentity(context.Background(), plex.DirStore(old)); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("disagreeing identifiers: %v", err)
+	}
+}
