@@ -20,10 +20,21 @@ import (
 // json.Marshal holds the marker, and unmarshalling the marker is an error
 // rather than a token that would be sent as "REDACTED".
 //
-// Two places no type can guard, so keep a Secret out of them: a map key
-// (encoding/json writes string-kind keys as they are), and a pointer nested
-// inside a value printed with a verb pointers do not take (%s, %q): fmt then
-// prints its error form "%!s(*T=&{…})" with every method switched off.
+// What no type can guard — keep a Secret, or a value holding one, out of:
+//   - reflection-based printers and differs (testify's assert diffs, go-cmp,
+//     go-spew, pretty printers): they read the string field itself, and a
+//     DeviceKey's private key or a client's token with it. Compare results
+//     field by field, or blank the Secret first.
+//   - encoders other than encoding/json and fmt (encoding/gob, encoding/xml,
+//     YAML libraries): they write the string as it is. Encode string(s)
+//     yourself, or a copy with the Secret cleared.
+//   - a map key (encoding/json writes string-kind keys as they are).
+//   - %p, and any verb a nested pointer does not take (not only %s and %q:
+//     %d, %x, %t …): fmt prints the pointer's error form "%!d(*T=&{…})" with
+//     every method switched off. Print results with %v or %+v.
+//   - an unexported field of your own struct: fmt prints unexported fields
+//     by reflection without calling their methods. Keep results in exported
+//     fields, or give your struct its own String.
 type Secret string
 
 // Redacted is what every printed form of a non-empty Secret shows.
