@@ -6,7 +6,6 @@ import (
 	"mime"
 	"reflect"
 	"strings"
-	"unsafe"
 
 	"github.com/authsdk/authsdk/sdk"
 )
@@ -60,18 +59,17 @@ func (c *call) echoes(body []byte) bool {
 	if len(body) == 0 {
 		return false
 	}
-	text := unsafe.String(&body[0], len(body)) // read only, while body lives
 	for _, s := range c.core.scrubber.secrets {
-		if strings.Contains(text, s.value) {
+		if bytes.Contains(body, s.bytes) {
 			return true
 		}
 	}
 	for _, v := range c.sec.Secrets {
-		if len(v) >= minSecretLen && strings.Contains(text, v) {
+		if len(v) >= minSecretLen && bytes.Contains(body, []byte(v)) { // a token's copy fits the stack
 			return true
 		}
 	}
-	return c.sec.PathValue != "" && len(c.sec.PathValue) >= minSecretLen && strings.Contains(text, c.sec.PathValue)
+	return c.sec.PathValue != "" && len(c.sec.PathValue) >= minSecretLen && bytes.Contains(body, []byte(c.sec.PathValue))
 }
 
 var secretType = reflect.TypeFor[sdk.Secret]()

@@ -111,6 +111,7 @@ const minSecretLen = 4
 // the value as sent (its cut-off prefixes are scrubbed too).
 type secret struct {
 	value, replacement string
+	bytes              []byte // value, for searching answers without converting them
 	raw                bool
 }
 
@@ -138,7 +139,7 @@ func (s *scrubber) add(v string, pathValue bool) {
 		if i > 0 && f == v {
 			continue
 		}
-		s.secrets = append(s.secrets, secret{f, repl, i == 0})
+		s.secrets = append(s.secrets, secret{f, repl, []byte(f), i == 0})
 	}
 }
 
