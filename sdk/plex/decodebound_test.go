@@ -191,3 +191,39 @@ func TestScanFreeAnswersStayUnderTheirBound(t *testing.T) {
 		}
 	}
 }
+
+// The cost scan matches fields as encoding/json does for plain exported
+// fields with a name or tag; it does not model promoted fields of embedded
+// structs or the ",string" option. A result type that gains one fails here
+// before the bound could misjudge it.
+func TestResultTypesHoldOnlyFieldsTheScanModels(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(rt reflect.Type, path string)
+	walk = func(rt reflect.Type, path string) {
+		if seen[rt] {
+			return
+		}
+		seen[rt] = true
+		switch rt.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			walk(rt.Elem(), path+"[]")
+		case reflect.Struct:
+			for i := range rt.NumField() {
+				f := rt.Field(i)
+				tag := f.Tag.Get("json")
+				if f.Anonymous && f.IsExported() {
+					t.Errorf("%s.%s: an embedded struct (its fields are promoted; the scan does not model that)", path, f.Name)
+				}
+				if _, opts, _ := strings.Cut(tag, ","); strings.Contains(","+opts+",", ",string,") {
+					t.Errorf("%s.%s: the ,string option (the scan does not model it)", path, f.Name)
+				}
+				if f.IsExported() {
+					walk(f.Type, path+"."+f.Name)
+				}
+			}
+		}
+	}
+	for _, rt := range boundTypes {
+		walk(rt, rt.String())
+	}
+}
