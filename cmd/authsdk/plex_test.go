@@ -24,15 +24,7 @@ import (
 // approveWhenAsked approves the first PIN the fake sees.
 func approveWhenAsked(t *testing.T, srv *plextest.Server, token string) {
 	t.Helper()
-	go func() {
-		for range 500 {
-			if codes := srv.PendingPins(); len(codes) > 0 {
-				_ = srv.ApprovePin(codes[0], token)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
+	srv.ApproveNextPin(1, token) // on its first poll: no goroutine, no real time
 }
 
 func TestPlexLogin(t *testing.T) {

@@ -24,12 +24,7 @@ func Example_readmePin() {
 	defer srv.Close()
 	ctx := context.Background()
 	installID := "my-app-install-id"
-	go func() { // the user, approving on plex.tv
-		for len(srv.PendingPins()) == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
-		_ = srv.ApprovePin(srv.PendingPins()[0], plextest.UserToken)
-	}()
+	srv.ApproveNextPin(1, plextest.UserToken) // the user, approving on plex.tv
 
 	c, err := plex.New(plex.WithClientIdentifier(installID), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}), plex.WithPlexTVURL(srv.PlexTVURL()))
 	if err != nil {
@@ -126,12 +121,7 @@ func Example_readmeJWTPin() {
 	srv := plextest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
-	go func() { // the user, approving on plex.tv
-		for len(srv.PendingPins()) == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
-		_ = srv.ApprovePin(srv.PendingPins()[0], plextest.UserToken)
-	}()
+	srv.ApproveNextPin(1, plextest.UserToken) // the user, approving on plex.tv
 
 	c, err := plex.New(plex.WithClientIdentifier("my-app-install-id"), plex.WithClientInfo(plex.ClientInfo{Product: "My App"}), plex.WithClientsURL(srv.ClientsURL()))
 	if err != nil {

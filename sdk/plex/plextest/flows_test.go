@@ -65,10 +65,7 @@ func pinSignInEndToEnd(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	if r.Method != "POST" || r.RawQuery != "strong=true" || r.Header.Get("X-Plex-Token") != "" || r.Header.Get("X-Plex-Client-Identifier") != plextest.ClientIdentifier {
 		t.Fatalf("create request %+v", r)
 	}
-	go func() {
-		time.Sleep(55 * time.Millisecond)
-		_ = srv.ApprovePin(pin.Code, plextest.UserToken)
-	}()
+	srv.ApproveNextPin(6, plextest.UserToken) // the user approves while it polls
 	done, err := c.Authentication.WaitForPin(ctx, pin, 10*time.Millisecond)
 	if err != nil || done.AuthToken != plextest.UserToken {
 		t.Fatalf("%v %v", done, err)

@@ -22,10 +22,7 @@ func jwtPinSignInEndToEnd(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	if !strings.Contains(pin.AuthURL(""), "code="+pin.Code) || len(pin.Code) < 20 {
 		t.Fatalf("pin %v, url %s", pin, pin.AuthURL(""))
 	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_ = srv.ApprovePin(pin.Code, plextest.UserToken)
-	}()
+	srv.ApproveNextPin(6, plextest.UserToken) // the user approves while it polls
 	j, err := c.Authentication.WaitForJWTPin(ctx, pin, k, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)

@@ -100,6 +100,8 @@ type Server struct {
 	revoked     map[string]bool          // signed-out tokens and JWTs
 	homes       map[string][]HomeProfile // by the admin account's token
 	deviceJWTs  map[string]time.Time     // device JWTs seen in PIN polls → their exp
+	approveAt   int                      // ApproveNextPin: approve the next PIN on this poll (0 = off)
+	approveWith string                   // … with this account's token
 }
 
 // NewServer starts the fake with the accounts and tokens above.

@@ -37,6 +37,7 @@ type pin struct {
 	product            string
 	createdAt, expires time.Time
 	token              string
+	polls              int       // GET /pins/{id} answered so far
 	jwk                *plex.JWK // a JWT PIN: the device's public key
 	jwt                string    // a JWT PIN's Plex JWT, once approved
 }
@@ -66,17 +67,33 @@ func (s *Server) ApprovePin(code, token string) error {
 			if !time.Now().Before(p.expires) {
 				return fmt.Errorf("plextest: PIN %q has expired", code)
 			}
-			p.token = token
-			if p.jwk != nil {
-				// Approving a JWT PIN registers its key with the account.
-				kid := thumbprint(p.jwk.X)
-				pub, _ := base64.RawURLEncoding.DecodeString(p.jwk.X)
-				s.keys[kid], s.keyOwner[kid], s.keyClient[kid] = ed25519.PublicKey(pub), token, p.clientID
-			}
+			s.approveLocked(p, token)
 			return nil
 		}
 	}
 	return fmt.Errorf("plextest: no PIN with code %q", code)
+}
+
+// ApproveNextPin makes the fake approve the next PIN that is polled for
+// the n-th time (n ≥ 1; 0 cancels), as the user of token would on plex.tv,
+// once: a test of a PIN sign-in (a CLI run, an Example) then needs no
+// goroutine watching for the PIN, and under testing/synctest no time
+// passes but the polls' own.
+func (s *Server) ApproveNextPin(n int, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.approveAt, s.approveWith = max(n, 0), token
+}
+
+// approveLocked approves p with token; s.mu is held.
+func (s *Server) approveLocked(p *pin, token string) {
+	p.token = token
+	if p.jwk != nil {
+		// Approving a JWT PIN registers its key with the account.
+		kid := thumbprint(p.jwk.X)
+		pub, _ := base64.RawURLEncoding.DecodeString(p.jwk.X)
+		s.keys[kid], s.keyOwner[kid], s.keyClient[kid] = ed25519.PublicKey(pub), token, p.clientID
+	}
 }
 
 // PendingPins lists the codes of the PINs that wait for approval, oldest
@@ -284,6 +301,10 @@ func (s *Server) getPin(w http.ResponseWriter, r *http.Request) {
 	var out map[string]any
 	expired := p == nil || !time.Now().Before(p.expires)
 	if !expired {
+		if p.polls++; s.approveAt > 0 && p.polls >= s.approveAt && p.token == "" {
+			s.approveLocked(p, s.approveWith)
+			s.approveAt = 0 // once
+		}
 		if p.clientID != r.Header.Get("X-Plex-Client-Identifier") {
 			s.f.Violate("GET /pins/%d: client identifier %q, the PIN was made for %q", id, r.Header.Get("X-Plex-Client-Identifier"), p.clientID)
 		}
