@@ -65,13 +65,13 @@ func pinSignInEndToEnd(t *testing.T, srv *plextest.Server, c *plex.Client) {
 	if r.Method != "POST" || r.RawQuery != "strong=true" || r.Header.Get("X-Plex-Token") != "" || r.Header.Get("X-Plex-Client-Identifier") != plextest.ClientIdentifier {
 		t.Fatalf("create request %+v", r)
 	}
-	srv.ApproveNextPin(6, plextest.UserToken) // the user approves while it polls
+	srv.ApproveNextPin(7, plextest.UserToken) // the user approves while it polls: the 7th poll sees it
 	done, err := c.Authentication.WaitForPin(ctx, pin, 10*time.Millisecond)
 	if err != nil || done.AuthToken != plextest.UserToken {
 		t.Fatalf("%v %v", done, err)
 	}
 	if n := countOp(srv, "getPin"); n != 7 {
-		t.Fatalf("%d polls, want 7 (every 10 ms until approved at 55 ms)", n)
+		t.Fatalf("%d polls, want 7 (every 10 ms until approved on the 7th)", n)
 	}
 	acct, err := c.Authentication.GetUserDetails(ctx, string(done.AuthToken))
 	if err != nil || acct.Email != plextest.Login {
