@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/authsdk/authsdk/sdk/plex"
@@ -20,7 +21,12 @@ func serve(ctx context.Context, prog string, stdout, stderr io.Writer, approveAf
 	defer zs.Close()
 	ps := plextest.NewServer()
 	defer ps.Close()
-	ps.SetResources(plextest.UserToken, ps.LoopbackResources()) // plex servers --connect finds the fake's own server
+	// A server as a real home has one: https under *.<hash>.plex.direct (a
+	// name that resolves nowhere here), its certificate from a test CA.
+	home := plextest.NewTLSMediaServer("home-tls-server-0000000000000000000000", plextest.UserToken)
+	defer home.Close()
+	rs := append(ps.LoopbackResources(), plextest.Resource("Home (TLS by address)", home.MachineIdentifier, plextest.UserToken, home.Connection(true, false)))
+	ps.SetResources(plextest.UserToken, rs) // plex servers --connect finds the fake's own servers
 	// The commands keep this installation's Plex identity in a directory of
 	// the demo's own, so trying the fakes leaves the real one alone.
 	configDir, err := os.MkdirTemp("", "authsdk-serve-")
@@ -28,6 +34,10 @@ func serve(ctx context.Context, prog string, stdout, stderr io.Writer, approveAf
 		return err
 	}
 	defer os.RemoveAll(configDir)
+	caFile := filepath.Join(configDir, "plextest-ca.pem")
+	if err := os.WriteFile(caFile, home.TLSRootPEM(), 0o600); err != nil {
+		return err
+	}
 	// A "TV" waits with a short PIN for "authsdk plex link CODE".
 	tv, err := ps.Client(plex.WithClientIdentifier("living-room-tv"), plex.WithClientInfo(plex.ClientInfo{Product: "Plex for TV"}))
 	if err != nil {
@@ -49,6 +59,7 @@ func serve(ctx context.Context, prog string, stdout, stderr io.Writer, approveAf
 		{"PLEX_SERVER_URL", ps.URL},
 		{"PLEX_TOKEN", plextest.UserToken},
 		{"AUTHSDK_CONFIG_DIR", configDir},
+		{"SSL_CERT_FILE", caFile}, // trust the test CA (in that shell only)
 	} {
 		fmt.Fprintf(stdout, "export %s='%s'\n", kv[0], kv[1])
 	}
@@ -61,12 +72,13 @@ Then try:
   authsdk plex login                   # the PIN is %s
   authsdk plex login --jwt             # a Plex JWT for this installation's key
   authsdk plex device                  # where that identity lives
-  authsdk plex servers --connect
+  authsdk plex servers --connect       # "Home (TLS by address)": verified against its plex.direct name
+  authsdk plex transient-token --server-url %s   # learns that name from your servers
   authsdk plex link %s                 # a TV shows this code
   authsdk plex switch Kids             # the Kids profile's PIN is %s
   authsdk ziggeo authtokens create --grant read=all
 
-`, approval, tvPin.Code, plextest.HomeKidsPIN)
+`, approval, home.URL, tvPin.Code, plextest.HomeKidsPIN)
 	tvLinked := false
 
 	tick := time.NewTicker(100 * time.Millisecond)

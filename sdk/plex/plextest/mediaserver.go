@@ -33,6 +33,7 @@ type MediaServer struct {
 	f       *fake.Server
 	hash    string         // of its *.<hash>.plex.direct certificate (TLS only)
 	roots   *x509.CertPool // the test CA that signed it (TLS only)
+	caPEM   []byte         // that CA's certificate (TLS only)
 	mu      sync.Mutex
 	delay   time.Duration
 	tokens  int // requests to /identity that carried X-Plex-Token

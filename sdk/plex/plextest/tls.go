@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -41,6 +42,7 @@ func NewTLSMediaServer(machineIdentifier, accessToken string) *MediaServer {
 	}
 	m.roots = x509.NewCertPool()
 	m.roots.AddCert(ca)
+	m.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
 	f.Handle(http.MethodGet, "", "/identity", m.identity)
 	f.Handle(http.MethodGet, "", "/security/token", m.transientToken)
 	f.StartTLS(&tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12})
@@ -56,6 +58,10 @@ func (m *MediaServer) Hash() string { return m.hash }
 // certificate: put it in your transport's TLSClientConfig.RootCAs. Nil for
 // a plain-http MediaServer.
 func (m *MediaServer) TLSRoots() *x509.CertPool { return m.roots }
+
+// TLSRootPEM is the test CA's certificate in PEM, for programs that read
+// roots from a file (SSL_CERT_FILE); nil for a plain-http MediaServer.
+func (m *MediaServer) TLSRootPEM() []byte { return m.caPEM }
 
 // PlexDirectURL is the server's https URL under its plex.direct name:
 // https://127-0-0-1.<hash>.plex.direct:PORT ("" for a plain-http server).
