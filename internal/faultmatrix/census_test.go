@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/authsdk/authsdk/api"
+	"github.com/authsdk/authsdk/internal/specops"
 	"github.com/authsdk/authsdk/sdk"
 	"github.com/authsdk/authsdk/sdk/plex"
 	"github.com/authsdk/authsdk/sdk/plex/plextest"
@@ -378,10 +378,13 @@ func TestCensusCoversTheSpecs(t *testing.T) {
 			covered[id] = true
 		}
 	}
-	re := regexp.MustCompile(`(?m)^\s+operationId:\s*(\S+)\s*$`)
 	for _, spec := range [][]byte{api.PlexSpec, api.ZiggeoSpec} {
-		for _, m := range re.FindAllSubmatch(spec, -1) {
-			if id := string(m[1]); !covered[id] && id != "getPlexPublicKeys" {
+		ops, err := specops.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range specops.IDs(ops) {
+			if !covered[id] && id != "getPlexPublicKeys" {
 				t.Errorf("operation %q has no census call (add it to TestSecretsCensus and censusCovers)", id)
 			}
 		}

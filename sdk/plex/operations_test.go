@@ -1,29 +1,21 @@
 package plex
 
 import (
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authsdk/authsdk/internal/specops"
 )
 
-// specOperationIDs reads the operationIds of an api/ document (a plain
-// scan: this package's tests link no YAML or OpenAPI library).
-func specOperationIDs(t *testing.T, path string) []string {
+// specOperations reads api/plex/openapi.yaml's operations.
+func specOperations(t *testing.T) []specops.Operation {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	ops, err := specops.Read("../../api/plex/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, m := range regexp.MustCompile(`(?m)^\s+operationId:\s*(\S+)\s*$`).FindAllSubmatch(b, -1) {
-		ids = append(ids, string(m[1]))
-	}
-	if len(ids) == 0 {
-		t.Fatalf("%s: no operationId found", path)
-	}
-	return ids
+	return ops
 }
 
 // notSent are spec operations the SDK never sends (the fake serves them
@@ -37,8 +29,8 @@ var notSent = map[string]string{
 // behaviour is declared — and every entry is in the spec.
 func TestOperationsCoverTheSpec(t *testing.T) {
 	inSpec := map[string]bool{}
-	for _, id := range specOperationIDs(t, "../../api/plex/openapi.yaml") {
-		inSpec[id] = true
+	for _, op := range specOperations(t) {
+		inSpec[op.ID] = true
 	}
 	inTable := map[string]bool{}
 	for _, op := range operations {
@@ -67,7 +59,10 @@ func TestOperationsCoverTheSpec(t *testing.T) {
 // spec: a default client's URL for the operation is one of the servers the
 // spec gives its path (or, with none, the document's: a Media Server).
 func TestOperationServersMatchTheSpec(t *testing.T) {
-	servers := specServers(t, "../../api/plex/openapi.yaml")
+	servers := map[string][]string{}
+	for _, op := range specOperations(t) {
+		servers[op.ID] = append(servers[op.ID], op.Servers...)
+	}
 	c, err := New()
 	if err != nil {
 		t.Fatal(err)
@@ -82,38 +77,4 @@ func TestOperationServersMatchTheSpec(t *testing.T) {
 			t.Errorf("%s: the table sends it to %s, the spec to %v", op.Name, got, want)
 		}
 	}
-}
-
-// specServers reads, per operationId, the servers its path declares (a
-// plain scan of the document's layout: paths at two spaces, their servers
-// at four).
-func specServers(t *testing.T, path string) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pathLine := regexp.MustCompile(`^  /\S*:\s*$`)
-	serverURL := regexp.MustCompile(`^      - url:\s*(\S+)\s*$`)
-	opID := regexp.MustCompile(`^\s+operationId:\s*(\S+)\s*$`)
-	out := map[string][]string{}
-	var current []string
-	inServers := false
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case pathLine.MatchString(line):
-			current, inServers = nil, false
-		case line == "    servers:":
-			inServers = true
-		case inServers && serverURL.MatchString(line):
-			current = append(current, serverURL.FindStringSubmatch(line)[1])
-		case opID.MatchString(line):
-			id := opID.FindStringSubmatch(line)[1]
-			out[id] = append(out[id], current...)
-		case strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "      "):
-			inServers = false
-		}
-	}
-	return out
 }

@@ -1,21 +1,21 @@
 package ziggeo
 
 import (
-	"os"
-	"regexp"
 	"testing"
+
+	"github.com/authsdk/authsdk/internal/specops"
 )
 
 // Every operation in api/ziggeo/openapi.yaml has its entry in the
 // operation table (operations.go), and every entry is in the spec.
 func TestOperationsCoverTheSpec(t *testing.T) {
-	b, err := os.ReadFile("../../api/ziggeo/openapi.yaml")
+	ops, err := specops.Read("../../api/ziggeo/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	inSpec := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+operationId:\s*(\S+)\s*$`).FindAllSubmatch(b, -1) {
-		inSpec[string(m[1])] = true
+	for _, op := range ops {
+		inSpec[op.ID] = true
 	}
 	inTable := map[string]bool{}
 	for _, op := range operations {
