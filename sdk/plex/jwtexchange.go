@@ -124,7 +124,10 @@ func (s *JWTSource) fromStore(ctx context.Context, held *JWT) (adopted *JWT, pre
 		s.log(slog.LevelWarn, "authsdk: the stored Plex JWT could not be read", slog.String("error", errText(err)))
 		return nil, "", unlock
 	}
-	if j := parseStoredJWT(stored); j != nil && phase(j, time.Now()) == phaseFresh && (held == nil || j.Token != held.Token) {
+	st.mu.Lock()
+	refused := st.refused != nil && *st.refused == stored // plex.tv said no to it: exchange instead
+	st.mu.Unlock()
+	if j := parseStoredJWT(stored); j != nil && !refused && phase(j, time.Now()) == phaseFresh && (held == nil || j.Token != held.Token) {
 		return j, stored, unlock
 	}
 	return nil, stored, unlock

@@ -71,6 +71,7 @@ type jwtState struct {
 	warnedDue   bool      // the Error-level "about to run out" was logged
 	needsSignIn bool      // the last exchange said a person must act
 	lastForced  time.Time // the last exchange a refusal from another host asked for
+	refused     *string   // the last JWT plex.tv refused: never adopted from the store again
 }
 
 type exchange struct {
@@ -321,6 +322,7 @@ func (s *JWTSource) TokenRefused(token string) {
 			if !s.st.needsSignIn {
 				s.st.notBefore = time.Time{}
 			}
+			s.st.refused = &token
 			s.st.mu.Unlock()
 			return
 		}

@@ -290,3 +290,35 @@ func TestSourcesSharingAStoreRefreshOnce(t *testing.T) {
 		})
 	}
 }
+
+// A JWT plex.tv refused is never adopted back from the store: the next
+// Token exchanges for a new one.
+func TestRefusedJWTIsNotReadBackFromTheStore(t *testing.T) {
+	srv := inMemory(t)
+	synctest.Test(t, func(t *testing.T) {
+		id, err := plex.OpenIdentity(context.Background(), plex.MemoryStore())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.SetJWTLifetime(7 * 24 * time.Hour)
+		c, err := srv.Client(plex.WithHTTPClient(&http.Client{Transport: srv}), plex.WithIdentity(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Authentication.RegisterDeviceKey(context.Background(), plextest.UserToken, id.Key); err != nil {
+			t.Fatal(err)
+		}
+		src := c.Authentication.NewJWTSource(id.Key)
+		defer src.Close()
+		first, err := src.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Invalidate(first) // plex.tv refused it
+		time.Sleep(time.Second)
+		next, err := src.Token(context.Background())
+		if err != nil || next.Token == first.Token {
+			t.Fatalf("after plex.tv refused the JWT: %v, the same one again: %v", err, err == nil && next.Token == first.Token)
+		}
+	})
+}
