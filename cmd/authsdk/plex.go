@@ -219,7 +219,7 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 	for _, v := range []struct {
 		flag int
 		env  string
-	}{{fServer, "PLEX_SERVER_URL"}, {fPlexTV, "PLEX_TV_URL"}, {fClients, "PLEX_CLIENTS_URL"}} {
+	}{{fServer, "PLEX_SERVER_URL"}, {fPlexTV, "PLEX_TV_URL"}, {fClients, "PLEX_CLIENTS_URL"}, {fClientID | fAPI, "AUTHSDK_CONFIG_DIR"}} {
 		if which&v.flag != 0 {
 			vars = append(vars, v.env)
 		}
