@@ -165,3 +165,14 @@ func unixClaim(n *json.Number) (time.Time, bool) {
 	}
 	return time.Unix(int64(f), 0), true
 }
+
+// JWT is a Plex JWT: use Token like any Plex token (X-Plex-Token).
+type JWT struct {
+	// Token is the Plex JWT (a secret).
+	Token sdk.Secret `json:"token"`
+	// ExpiresAt is the JWT's exp claim.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// IssuedAt is the JWT's iat claim (its arrival when it has none);
+	// ExpiresAt − IssuedAt is its lifetime, which JWTSource refreshes by.
+	IssuedAt time.Time `json:"issuedAt"`
+}

@@ -210,3 +210,20 @@ func noContentType(_ context.Context, req *http.Request) error {
 	}
 	return nil
 }
+
+// Pin is a PIN for password-less sign-in (CreatePin, GetPin, WaitForPin).
+type Pin struct {
+	// ID identifies the PIN in GetPin.
+	ID int64 `json:"id"`
+	// Code is what the user approves: on the consent page (AuthURL) for a
+	// strong PIN, or typed at https://plex.tv/link for a short one.
+	Code string `json:"code"`
+	// ClientIdentifier is the client the PIN was made for.
+	ClientIdentifier string `json:"clientIdentifier"`
+	// Product is the product name shown to the user on the consent page.
+	Product string `json:"product"`
+	// ExpiresAt is when the PIN expires; zero when plex.tv did not say.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// AuthToken is "" until the user approves; then the account token (a secret).
+	AuthToken sdk.Secret `json:"authToken"`
+}

@@ -3,6 +3,8 @@ package plex
 import (
 	"context"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/authsdk/authsdk/gen/plexapi"
 	"github.com/authsdk/authsdk/internal/core"
@@ -29,4 +31,68 @@ func (a *Authentication) GetServerResources(ctx context.Context, xPlexToken stri
 		return nil, err
 	}
 	return *rs, nil
+}
+
+// Resource is a device (a server, a player) the account reaches.
+type Resource struct {
+	Name             string       `json:"name"`             // display name
+	Product          string       `json:"product"`          // e.g. "Plex Media Server"
+	ProductVersion   string       `json:"productVersion"`   // product version
+	Platform         string       `json:"platform"`         // e.g. "Linux"
+	ClientIdentifier string       `json:"clientIdentifier"` // the device's unique id
+	Provides         string       `json:"provides"`         // roles, comma-separated: "server", "player,controller"
+	PublicAddress    string       `json:"publicAddress"`    // public IP address
+	AccessToken      sdk.Secret   `json:"accessToken"`      // the token for this device (a secret)
+	Owned            bool         `json:"owned"`            // the account owns it
+	Home             bool         `json:"home"`             // shared within the Home
+	Presence         bool         `json:"presence"`         // online now
+	HTTPSRequired    bool         `json:"httpsRequired"`    // refuses plain http
+	Relay            bool         `json:"relay"`            // reachable through the relay
+	Connections      []Connection `json:"connections"`      // addresses it is reachable at
+
+	Device          string    `json:"device"`          // hardware, e.g. "PC", "DS920+" ("" when plex.tv sends null)
+	PlatformVersion string    `json:"platformVersion"` // e.g. "6.8.0-49-generic" ("" when null)
+	SourceTitle     string    `json:"sourceTitle"`     // who shared it (servers not owned); "" when null
+	OwnerID         int64     `json:"ownerId"`         // the owner's account id (servers not owned); 0 when null
+	CreatedAt       time.Time `json:"createdAt"`       // when it was first registered
+	LastSeenAt      time.Time `json:"lastSeenAt"`      // when plex.tv last heard from it
+
+	Synced                 bool `json:"synced"`                 // a sync target
+	PublicAddressMatches   bool `json:"publicAddressMatches"`   // its public address is the caller's: same network
+	DNSRebindingProtection bool `json:"dnsRebindingProtection"` // its router blocks *.plex.direct names resolving to LAN addresses
+	NATLoopbackSupported   bool `json:"natLoopbackSupported"`   // its router lets LAN clients reach the public address
+}
+
+// Access is what an account is to a server it reaches, and so what the
+// server's token may do there (README "What a token may do").
+type Access string
+
+// The kinds of Access.
+const (
+	AccessOwner  Access = "owner"  // the account owns the server
+	AccessHome   Access = "home"   // a member of the owner's Plex Home
+	AccessShared Access = "shared" // a friend the server is shared with
+)
+
+// Access says whether the account owns the resource, reaches it as a
+// member of the owner's Plex Home, or as a friend it is shared with (from
+// the owned and home fields plex.tv lists).
+func (r Resource) Access() Access {
+	switch {
+	case r.Owned:
+		return AccessOwner
+	case r.Home:
+		return AccessHome
+	}
+	return AccessShared
+}
+
+// IsServer reports whether the resource provides "server".
+func (r Resource) IsServer() bool {
+	for _, p := range strings.Split(r.Provides, ",") {
+		if strings.TrimSpace(p) == "server" {
+			return true
+		}
+	}
+	return false
 }
