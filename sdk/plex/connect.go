@@ -106,133 +106,196 @@ func (a *Authentication) Connect(ctx context.Context, r Resource, opts ...sdk.Ca
 		ctx, cancel = context.WithTimeout(ctx, connectBudget)
 	}
 	defer cancel()
+	rc := newRace(ctx, a, r, cands, into != nil)
+	defer rc.stop()
+	i, err := rc.run()
+	if err != nil {
+		return nil, err
+	}
+	return a.connected(r, cands[i], rc.answered[i], into), nil
+}
+
+// race is one Connect's probes, as net's dialParallel is one dial's: the
+// most preferred runs alone for headStart, then the rest (maxProbes at
+// once); the most preferred answer wins once every more preferred probe
+// failed, or when the grace after the first answer ends.
+type race struct {
+	a        *Authentication
+	r        Resource
+	cands    []candidate
+	keep     bool // keep the winning probe's response (sdk.WithResponseInto)
+	ctx      context.Context
+	slots    []slot
+	results  chan probe
+	inFlight chan struct{}
+	// firstGood is when a less preferred probe first answered as the server
+	// (UnixNano; 0 = none yet).
+	firstGood atomic.Int64
+	once      sync.Once
+	head      *time.Timer
+	timers    []*time.Timer
+	answered  []*probe
+	failed    []error
+}
+
+func newRace(ctx context.Context, a *Authentication, r Resource, cands []candidate, keep bool) *race {
 	n := len(cands)
-	slots := make([]slot, n)
-	for i := range slots {
-		s := &slots[i]
+	rc := &race{a: a, r: r, cands: cands, keep: keep, ctx: ctx, slots: make([]slot, n),
+		results: make(chan probe, n), inFlight: make(chan struct{}, maxProbes), answered: make([]*probe, n), failed: make([]error, n)}
+	for i := range rc.slots {
+		s := &rc.slots[i]
 		s.ctx, s.cancel = context.WithCancel(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 			GotConn: func(httptrace.GotConnInfo) { s.connected.Store(true) },
 		}))
-		defer s.cancel()
 	}
-	results := make(chan probe, n)
-	var firstGood atomic.Int64 // when a less preferred probe first answered as the server (UnixNano)
-	inFlight := make(chan struct{}, maxProbes)
-	inFlight <- struct{}{} // the first probe's
-	run := func(i int) {
-		p := a.probe(slots[i].ctx, i, cands[i], r.ClientIdentifier, into != nil)
-		<-inFlight
-		if p.err == nil && firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
-			// The first probe, still pending on the caller's goroutine, gets
-			// its grace here: the loop below is not running yet.
-			time.AfterFunc(unconnectedGrace, func() {
-				if !slots[0].connected.Load() {
-					slots[0].cancel()
-				}
-			})
-			time.AfterFunc(connectGrace, slots[0].cancel)
-		}
-		results <- p
+	return rc
+}
+
+// stop cancels every probe still running and the race's timers.
+func (rc *race) stop() {
+	for i := range rc.slots {
+		rc.slots[i].cancel()
 	}
-	var once sync.Once
-	startRest := func() {
-		once.Do(func() {
-			go func() {
-				for i := 1; i < n; i++ {
-					select {
-					case inFlight <- struct{}{}:
-						go run(i)
-					case <-ctx.Done():
-						return
-					}
-				}
-			}()
-		})
+	if rc.head != nil {
+		rc.head.Stop()
 	}
+	for _, t := range rc.timers {
+		t.Stop()
+	}
+}
+
+// run probes and returns the index of the winning candidate.
+func (rc *race) run() (int, error) {
+	n := len(rc.cands)
+	rc.inFlight <- struct{}{} // the first probe's
 	if n > 1 {
-		t := time.AfterFunc(headStart, startRest)
-		defer t.Stop()
+		rc.head = time.AfterFunc(headStart, rc.startRest)
 	}
-	answered := make([]*probe, n)
-	failed := make([]error, n)
 	// The most preferred probe runs on this goroutine (its stack is grown
 	// already: a new goroutine would copy its stack up to an HTTP call's
 	// depth).
-	first := a.probe(slots[0].ctx, 0, cands[0], r.ClientIdentifier, into != nil)
-	<-inFlight
-	if first.err == nil {
-		return a.connected(r, cands[0], &first, into), nil
+	first := rc.a.probe(rc.slots[0].ctx, 0, rc.cands[0], rc.r.ClientIdentifier, rc.keep)
+	<-rc.inFlight
+	if rc.record(first); first.err == nil {
+		return 0, nil
 	}
-	failed[0] = first.err
-	if ctx.Err() != nil {
-		return nil, newNoConnectionError(r, cands, failed, ctx.Err())
+	if rc.ctx.Err() != nil {
+		return -1, newNoConnectionError(rc.r, rc.cands, rc.failed, rc.ctx.Err())
 	}
-	startRest()
-
-	record := func(p probe) {
-		if p.err != nil {
-			failed[p.i] = p.err
-		} else {
-			answered[p.i] = &p
-		}
-	}
-	// best is the most preferred answer; final when nothing more preferred is pending.
-	best := func() (int, bool) {
-		for i := range cands {
-			if answered[i] != nil {
-				return i, true
-			}
-			if failed[i] == nil {
-				return -1, false
-			}
-		}
-		return -1, true
-	}
+	rc.startRest()
 	var short, grace <-chan time.Time
 	for pending := n - 1; pending > 0; {
-		if t0 := firstGood.Load(); grace == nil && t0 != 0 {
+		if t0 := rc.firstGood.Load(); grace == nil && t0 != 0 {
 			since := time.Since(time.Unix(0, t0))
-			ts := time.NewTimer(unconnectedGrace - since)
-			defer ts.Stop()
-			tg := time.NewTimer(connectGrace - since)
-			defer tg.Stop()
+			ts, tg := time.NewTimer(unconnectedGrace-since), time.NewTimer(connectGrace-since)
+			rc.timers = append(rc.timers, ts, tg)
 			short, grace = ts.C, tg.C
 		}
 		select {
-		case p := <-results:
+		case p := <-rc.results:
 			pending--
-			record(p)
-			if i, final := best(); final && i >= 0 {
-				return a.connected(r, cands[i], answered[i], into), nil
+			rc.record(p)
+			if i, final := rc.best(); final && i >= 0 {
+				return i, nil
 			}
 		case <-short:
-			// More-preferred probes that have not connected by now give up.
 			short = nil
-			for i := range slots {
-				if answered[i] == nil && failed[i] == nil && !slots[i].connected.Load() {
-					slots[i].cancel()
-				}
-			}
+			rc.cancelUnconnected()
 		case <-grace:
-			// Answers already in, but not yet read, count.
-			for drained := false; !drained; {
-				select {
-				case p := <-results:
-					record(p)
-				default:
-					drained = true
-				}
+			if i := rc.drainAndPick(); i >= 0 {
+				return i, nil
 			}
-			for i := range answered {
-				if answered[i] != nil {
-					return a.connected(r, cands[i], answered[i], into), nil
-				}
-			}
-		case <-ctx.Done():
-			return nil, newNoConnectionError(r, cands, failed, ctx.Err())
+		case <-rc.ctx.Done():
+			return -1, newNoConnectionError(rc.r, rc.cands, rc.failed, rc.ctx.Err())
 		}
 	}
-	return nil, newNoConnectionError(r, cands, failed, nil)
+	return -1, newNoConnectionError(rc.r, rc.cands, rc.failed, nil)
+}
+
+// startRest starts the other probes, once: after headStart, or as soon as
+// the first failed.
+func (rc *race) startRest() {
+	rc.once.Do(func() {
+		go func() {
+			for i := 1; i < len(rc.cands); i++ {
+				select {
+				case rc.inFlight <- struct{}{}:
+					go rc.probeOne(i)
+				case <-rc.ctx.Done():
+					return
+				}
+			}
+		}()
+	})
+}
+
+// probeOne runs candidate i's probe and reports it. The first answer from
+// a less preferred candidate starts the first probe's grace here: it is
+// still pending on the caller's goroutine, and run's loop is not running yet.
+func (rc *race) probeOne(i int) {
+	p := rc.a.probe(rc.slots[i].ctx, i, rc.cands[i], rc.r.ClientIdentifier, rc.keep)
+	<-rc.inFlight
+	if p.err == nil && rc.firstGood.CompareAndSwap(0, time.Now().UnixNano()) {
+		first := &rc.slots[0]
+		time.AfterFunc(unconnectedGrace, func() {
+			if !first.connected.Load() {
+				first.cancel()
+			}
+		})
+		time.AfterFunc(connectGrace, first.cancel)
+	}
+	rc.results <- p
+}
+
+func (rc *race) record(p probe) {
+	if p.err != nil {
+		rc.failed[p.i] = p.err
+	} else {
+		rc.answered[p.i] = &p
+	}
+}
+
+// best is the most preferred answer; final when nothing more preferred is pending.
+func (rc *race) best() (int, bool) {
+	for i := range rc.cands {
+		if rc.answered[i] != nil {
+			return i, true
+		}
+		if rc.failed[i] == nil {
+			return -1, false
+		}
+	}
+	return -1, true
+}
+
+// cancelUnconnected gives up the more preferred probes that have not even
+// connected when the short grace ends.
+func (rc *race) cancelUnconnected() {
+	for i := range rc.slots {
+		if rc.answered[i] == nil && rc.failed[i] == nil && !rc.slots[i].connected.Load() {
+			rc.slots[i].cancel()
+		}
+	}
+}
+
+// drainAndPick counts the answers already in but not yet read, and picks
+// the most preferred answer (-1 when none).
+func (rc *race) drainAndPick() int {
+	for {
+		select {
+		case p := <-rc.results:
+			rc.record(p)
+			continue
+		default:
+		}
+		break
+	}
+	for i := range rc.answered {
+		if rc.answered[i] != nil {
+			return i
+		}
+	}
+	return -1
 }
 
 // connected is the ServerConnection of the winning probe p.
