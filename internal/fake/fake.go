@@ -105,6 +105,21 @@ func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 var pathParamRE = regexp.MustCompile(`\{([^}]+)\}`)
 
+// HandleOperation serves the spec operation with this operationId at
+// mount + its path: the fakes name operations as the spec does, and the
+// method and path come from the spec alone.
+func (s *Server) HandleOperation(operationID, mount string, h http.HandlerFunc) {
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == operationID {
+				s.Handle(method, mount, path, h)
+				return
+			}
+		}
+	}
+	panic("fake: spec has no operation " + operationID)
+}
+
 // Handle serves the spec operation (method, specPath) at mount+specPath;
 // mount is the server base path ("" or "/api/v2").
 func (s *Server) Handle(method, mount, specPath string, h http.HandlerFunc) {

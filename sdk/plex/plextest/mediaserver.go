@@ -49,8 +49,8 @@ func NewMediaServer(machineIdentifier, accessToken string) *MediaServer {
 		panic(err) // the embedded spec is validated by the test suite
 	}
 	m := &MediaServer{MachineIdentifier: machineIdentifier, AccessToken: accessToken, f: f, stopped: make(chan struct{})}
-	f.Handle(http.MethodGet, "", "/identity", m.identity)
-	f.Handle(http.MethodGet, "", "/security/token", m.transientToken)
+	f.HandleOperation("getIdentity", "", m.identity)
+	f.HandleOperation("getTransientToken", "", m.transientToken)
 	f.Start()
 	m.URL = f.URL
 	return m

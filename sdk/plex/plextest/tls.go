@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,8 +42,8 @@ func NewTLSMediaServer(machineIdentifier, accessToken string) *MediaServer {
 	m.roots = x509.NewCertPool()
 	m.roots.AddCert(ca)
 	m.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
-	f.Handle(http.MethodGet, "", "/identity", m.identity)
-	f.Handle(http.MethodGet, "", "/security/token", m.transientToken)
+	f.HandleOperation("getIdentity", "", m.identity)
+	f.HandleOperation("getTransientToken", "", m.transientToken)
 	f.StartTLS(&tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12})
 	m.URL = f.URL
 	return m

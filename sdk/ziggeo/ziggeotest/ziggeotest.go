@@ -69,10 +69,10 @@ func NewServerWithCredentials(appToken, privateKey string) *Server {
 		panic(err) // the embedded spec is validated by the test suite
 	}
 	s := &Server{f: f, appToken: appToken, privateKey: privateKey, tokens: map[string]*ziggeo.AuthToken{}}
-	f.Handle(http.MethodPost, "", "/v1/authtokens/", s.authorized(s.create))
-	f.Handle(http.MethodGet, "", "/v1/authtokens/{token_or_key}", s.authorized(s.get))
-	f.Handle(http.MethodPost, "", "/v1/authtokens/{token_or_key}", s.authorized(s.update))
-	f.Handle(http.MethodDelete, "", "/v1/authtokens/{token_or_key}", s.authorized(s.delete))
+	f.HandleOperation("createAuthToken", "", s.authorized(s.create))
+	f.HandleOperation("getAuthToken", "", s.authorized(s.get))
+	f.HandleOperation("updateAuthToken", "", s.authorized(s.update))
+	f.HandleOperation("deleteAuthToken", "", s.authorized(s.delete))
 	f.Start()
 	s.URL = f.URL
 	return s
