@@ -214,6 +214,18 @@ func plexCommand() *command {
 	}}
 }
 
+// ownFlags gives a command its own flags, beside the plex flags it takes:
+// each command declares them where it is written.
+func ownFlags(c *command, add func(fs *flag.FlagSet, f *plexFlags)) *command {
+	base := c.flags
+	c.flags = func(fs *flag.FlagSet) any {
+		f := base(fs).(*plexFlags)
+		add(fs, f)
+		return f
+	}
+	return c
+}
+
 // plexLeaf builds a plex command that takes the given flags.
 func plexLeaf(name, summary string, which int, vars []string, example string, run func(ctx context.Context, e *env, c *command, f *plexFlags, args []string) error) *command {
 	for _, v := range []struct {
@@ -228,32 +240,6 @@ func plexLeaf(name, summary string, which int, vars []string, example string, ru
 	c.flags = func(fs *flag.FlagSet) any {
 		f := &plexFlags{}
 		f.register(fs, which)
-		switch name {
-		case "plex signin":
-			fs.StringVar(&f.login, "login", "", "user `name` or e-mail (required)")
-			fs.BoolVar(&f.remember, "remember-me", false, "ask plex.tv for a long-lived token")
-		case "plex login":
-			fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
-			fs.BoolVar(&f.noQR, "no-qr", false, "show the link only, no QR code (there is none when stderr is not a terminal)")
-			fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with this installation's device key (no long-lived token)")
-			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt instead of this installation's; made (mode 0600) when it does not exist")
-			fs.BoolVar(&f.force, "force", false, "with --jwt, replace an existing key file with a new key")
-		case "plex switch":
-			fs.BoolVar(&f.pinStdin, "pin-stdin", false, "read the profile's PIN from stdin (for scripts)")
-		case "plex servers":
-			fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token (hidden by default, in --json too)")
-			fs.BoolVar(&f.connect, "connect", false, "find the connection of each server that answers from here (no token sent), with its latency")
-		case "plex sources":
-			fs.StringVar(&f.source, "source", "", "the `source`, e.g. server://client-identifier (required)")
-			fs.BoolVar(&f.showTokens, "show-tokens", false, "show the device's access token in --json")
-		case "plex user":
-			fs.BoolVar(&f.showTokens, "show-tokens", false, "show the account's token in --json")
-		case "plex jwt keygen":
-			fs.StringVar(&f.keyFile, "key-file", "", "`file` to write the private key to (mode 0600, required)")
-			fs.BoolVar(&f.force, "force", false, "overwrite an existing key file")
-		case "plex jwt register", "plex jwt token":
-			fs.StringVar(&f.keyFile, "key-file", "", "device key `file` from \"plex jwt keygen\" (default: this installation's key)")
-		}
 		return f
 	}
 	c.run = func(ctx context.Context, e *env, fl any, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func plexUserCommand() *command {
-	return plexLeaf("plex user", "show the account a token belongs to (and whether the token is still good)",
+	return ownFlags(plexLeaf("plex user", "show the account a token belongs to (and whether the token is still good)",
 		fToken|fPlexTV|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex user --json",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			pc, tok, err := f.tokenClient(e, c, false)
@@ -33,7 +34,7 @@ func plexUserCommand() *command {
 			}
 			fmt.Fprintf(e.stdout, "%d %s %s\n", acct.ID, safe(acct.Username), safe(acct.Email))
 			return nil
-		})
+		}), userFlags)
 }
 
 func plexTransientCommand() *command {
@@ -62,7 +63,7 @@ func plexTransientCommand() *command {
 }
 
 func plexSourcesCommand() *command {
-	return plexLeaf("plex sources", "show how a Plex Media Server reaches a source (PLEX_TOKEN goes to that server)",
+	return ownFlags(plexLeaf("plex sources", "show how a Plex Media Server reaches a source (PLEX_TOKEN goes to that server)",
 		fToken|fServer|fAPI, []string{"PLEX_TOKEN"}, "authsdk plex sources --server-url https://10.0.0.5:32400 --source server://ID",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			if strings.TrimSpace(f.source) == "" {
@@ -83,7 +84,7 @@ func plexSourcesCommand() *command {
 				fmt.Fprintln(e.stdout, safe(conn.URI))
 			}
 			return nil
-		})
+		}), sourcesFlags)
 }
 
 func plexPingCommand() *command {
@@ -142,7 +143,7 @@ func plexHomeCommand() *command {
 }
 
 func plexSwitchCommand() *command {
-	c := plexLeaf("plex switch", "switch to a Plex Home profile (by uuid or title) and print its token",
+	c := ownFlags(plexLeaf("plex switch", "switch to a Plex Home profile (by uuid or title) and print its token",
 		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex switch Kids",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, args []string) error {
 			pc, tok, err := f.accountClient(e, c)
@@ -195,7 +196,7 @@ func plexSwitchCommand() *command {
 			}
 			fmt.Fprintln(e.stdout, string(acct.AuthToken))
 			return nil
-		})
+		}), switchFlags)
 	c.args, c.nargs = "PROFILE", 1
 	return c
 }
@@ -235,4 +236,20 @@ func sourceJSON(sc *plex.SourceConnection, showTokens bool) any {
 	return struct {
 		Device device `json:"Device"`
 	}{d}
+}
+
+// switchFlags are the flags of "authsdk plex switch" beyond the plex flags it takes.
+func switchFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.BoolVar(&f.pinStdin, "pin-stdin", false, "read the profile's PIN from stdin (for scripts)")
+}
+
+// sourcesFlags are the flags of "authsdk plex sources" beyond the plex flags it takes.
+func sourcesFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.StringVar(&f.source, "source", "", "the `source`, e.g. server://client-identifier (required)")
+	fs.BoolVar(&f.showTokens, "show-tokens", false, "show the device's access token in --json")
+}
+
+// userFlags are the flags of "authsdk plex user" beyond the plex flags it takes.
+func userFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.BoolVar(&f.showTokens, "show-tokens", false, "show the account's token in --json")
 }

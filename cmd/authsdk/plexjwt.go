@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 )
 
 func plexJWTKeygenCommand() *command {
-	return plexLeaf("plex jwt keygen", "make a new Ed25519 device key (file mode 0600)", 0, nil,
+	return ownFlags(plexLeaf("plex jwt keygen", "make a new Ed25519 device key (file mode 0600)", 0, nil,
 		"authsdk plex jwt keygen --key-file ~/.config/authsdk/plex-device.pem",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			if f.keyFile == "" {
@@ -24,7 +25,7 @@ func plexJWTKeygenCommand() *command {
 			}
 			fmt.Fprintln(e.stdout, k.KeyID())
 			return nil
-		})
+		}), keygenFlags)
 }
 
 // loadKey reads the device key file.
@@ -44,7 +45,7 @@ func loadKey(c *command, path string) (*plex.DeviceKey, error) {
 }
 
 func plexJWTRegisterCommand() *command {
-	return plexLeaf("plex jwt register", "register the device key with your account (once per key)",
+	return ownFlags(plexLeaf("plex jwt register", "register the device key with your account (once per key)",
 		fToken|fClientID|fClients|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"},
 		"authsdk plex jwt register --key-file plex-device.pem",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
@@ -64,11 +65,11 @@ func plexJWTRegisterCommand() *command {
 			}
 			fmt.Fprintln(e.stdout, "registered", k.KeyID())
 			return nil
-		})
+		}), keyFileFlag)
 }
 
 func plexJWTTokenCommand() *command {
-	return plexLeaf("plex jwt token", "print a Plex JWT: the stored one while fresh, else trade a device-signed JWT for a new one (Plex sets its lifetime: 7 days today)",
+	return ownFlags(plexLeaf("plex jwt token", "print a Plex JWT: the stored one while fresh, else trade a device-signed JWT for a new one (Plex sets its lifetime: 7 days today)",
 		fClientID|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"},
 		"export PLEX_TOKEN=$(authsdk plex jwt token --key-file plex-device.pem)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
@@ -98,7 +99,7 @@ func plexJWTTokenCommand() *command {
 			fmt.Fprintln(e.stdout, string(j.Token))
 			fmt.Fprintf(e.stderr, "expires %s\n", j.ExpiresAt.Local().Format(time.RFC3339))
 			return nil
-		})
+		}), keyFileFlag)
 }
 
 // printableToken refuses a token that would reach the terminal with
@@ -197,4 +198,15 @@ func jwtJSON(j *plex.JWT) any {
 		*plex.JWT
 		Token string `json:"token"` // shadows the JWT's (an sdk.Secret, redacted by json.Marshal)
 	}{j, string(j.Token)}
+}
+
+// keygenFlags are the flags of "authsdk plex jwt keygen" beyond the plex flags it takes.
+func keygenFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.StringVar(&f.keyFile, "key-file", "", "`file` to write the private key to (mode 0600, required)")
+	fs.BoolVar(&f.force, "force", false, "overwrite an existing key file")
+}
+
+// keyFileFlag are the flags of "authsdk plex jwt register" beyond the plex flags it takes.
+func keyFileFlag(fs *flag.FlagSet, f *plexFlags) {
+	fs.StringVar(&f.keyFile, "key-file", "", "device key `file` from \"plex jwt keygen\" (default: this installation's key)")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +13,7 @@ import (
 )
 
 func plexLoginCommand() *command {
-	return plexLeaf("plex login", "sign in without a password: approve a PIN on plex.tv, get a token",
+	return ownFlags(plexLeaf("plex login", "sign in without a password: approve a PIN on plex.tv, get a token",
 		fClientID|fPlexTV|fClients|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "export PLEX_TOKEN=$(authsdk plex login)",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			var key *plex.DeviceKey
@@ -129,7 +130,7 @@ func plexLoginCommand() *command {
 				return apiError(err)
 			}
 			return printJSON(e.stdout, accountJSON(acct, true))
-		})
+		}), loginFlags)
 }
 
 // showTimeLeft counts down to the PIN's expiry on stderr while waiting: in
@@ -185,7 +186,7 @@ func showTimeLeft(e *env, expiresAt time.Time, status func(string)) func() {
 }
 
 func plexSignInCommand() *command {
-	return plexLeaf("plex signin", "sign in with user name and password (the password and 2FA code are prompted)",
+	return ownFlags(plexLeaf("plex signin", "sign in with user name and password (the password and 2FA code are prompted)",
 		fClientID|fPlexTV|fAPI, []string{"PLEX_CLIENT_IDENTIFIER"}, "authsdk plex signin --login me@example.com",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			if strings.TrimSpace(f.login) == "" {
@@ -223,7 +224,7 @@ func plexSignInCommand() *command {
 			}
 			fmt.Fprintln(e.stdout, string(acct.AuthToken))
 			return nil
-		})
+		}), signInFlags)
 }
 
 // secretError is a prompt that got no answer. hint says how to give one
@@ -236,4 +237,19 @@ func secretError(ctx context.Context, c *command, err error, hint string) error 
 		return usagef("%s%v (%s)", at(c), err, hint)
 	}
 	return usagef("%sreading from the terminal: %v", at(c), err)
+}
+
+// signInFlags are the flags of "authsdk plex signin" beyond the plex flags it takes.
+func signInFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.StringVar(&f.login, "login", "", "user `name` or e-mail (required)")
+	fs.BoolVar(&f.remember, "remember-me", false, "ask plex.tv for a long-lived token")
+}
+
+// loginFlags are the flags of "authsdk plex login" beyond the plex flags it takes.
+func loginFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.BoolVar(&f.link, "link", false, "show a 4-character code to type at https://plex.tv/link instead of a link")
+	fs.BoolVar(&f.noQR, "no-qr", false, "show the link only, no QR code (there is none when stderr is not a terminal)")
+	fs.BoolVar(&f.jwt, "jwt", false, "sign in straight to a Plex JWT with this installation's device key (no long-lived token)")
+	fs.StringVar(&f.keyFile, "key-file", "", "device key `file` for --jwt instead of this installation's; made (mode 0600) when it does not exist")
+	fs.BoolVar(&f.force, "force", false, "with --jwt, replace an existing key file with a new key")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"sync"
 	"text/tabwriter"
@@ -11,7 +12,7 @@ import (
 )
 
 func plexServersCommand() *command {
-	return plexLeaf("plex servers", "list the servers the account reaches, their connections and tokens",
+	return ownFlags(plexLeaf("plex servers", "list the servers the account reaches, their connections and tokens",
 		fToken|fClientID|fPlexTV|fAPI, []string{"PLEX_TOKEN", "PLEX_CLIENT_IDENTIFIER"}, "authsdk plex servers --connect",
 		func(ctx context.Context, e *env, c *command, f *plexFlags, _ []string) error {
 			pc, tok, err := f.accountClient(e, c)
@@ -85,7 +86,7 @@ func plexServersCommand() *command {
 				}
 			}
 			return tw.Flush()
-		})
+		}), serversFlags)
 }
 
 // connectResult is Connect's answer for one server.
@@ -206,4 +207,10 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// serversFlags are the flags of "authsdk plex servers" beyond the plex flags it takes.
+func serversFlags(fs *flag.FlagSet, f *plexFlags) {
+	fs.BoolVar(&f.showTokens, "show-tokens", false, "show each server's access token (hidden by default, in --json too)")
+	fs.BoolVar(&f.connect, "connect", false, "find the connection of each server that answers from here (no token sent), with its latency")
 }
