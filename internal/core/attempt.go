@@ -161,14 +161,23 @@ func (e *attemptError) Error() string { return e.err.Error() }
 
 // attemptContext bounds one attempt: AttemptTimeout from now, and the end
 // of the call (MaxElapsedTime), whichever comes first. The cause says which.
+//
+// When the caller's ctx ends first anyway, the attempt runs under ctx
+// itself: no context, timer or child registration to pay for.
 func (p *policy) attemptContext(ctx context.Context, callEnd time.Time) (context.Context, context.CancelFunc) {
+	end, cause := callEnd, p.callEnded
 	if p.attempt > 0 {
-		if end := time.Now().Add(p.attempt); end.Before(callEnd) {
-			return context.WithDeadlineCause(ctx, end, p.attemptEnded)
+		if e := time.Now().Add(p.attempt); e.Before(callEnd) {
+			end, cause = e, p.attemptEnded
 		}
 	}
-	return context.WithDeadlineCause(ctx, callEnd, p.callEnded)
+	if dl, ok := ctx.Deadline(); ok && !dl.After(end) {
+		return ctx, noCancel
+	}
+	return context.WithDeadlineCause(ctx, end, cause)
 }
+
+func noCancel() {}
 
 // boundError is an attempt ended by one of the call's own time bounds. It
 // is a timeout (retried like a failed connection, when time is left) and

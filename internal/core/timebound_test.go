@@ -157,3 +157,23 @@ func TestUserTimeoutsStillApply(t *testing.T) {
 		}
 	})
 }
+
+// A caller's ctx whose deadline comes before the call's own bounds runs the
+// attempt under that ctx: no context of the SDK's own, so fewer
+// allocations than a call whose ctx has no deadline.
+func TestCallerDeadlineSavesTheAttemptContext(t *testing.T) {
+	_, url, hc := serveMem(ok)
+	c := newCore(t, Config{HTTPClient: hc})
+	call := func(ctx context.Context) float64 {
+		return testing.AllocsPerRun(50, func() {
+			if err := InvokeNoContent(ctx, c, opIdem, url, nil, nil, sendGET); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Second) // before AttemptTimeout's 30 s
+	defer cancel()
+	if with, without := call(short), call(context.Background()); with >= without {
+		t.Fatalf("%v allocations with a 1 s caller deadline, %v without one: the SDK's own context is not skipped", with, without)
+	}
+}
