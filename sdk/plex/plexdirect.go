@@ -46,14 +46,40 @@ func plexDirectName(uri string) string {
 }
 
 // dialAddress is the address:port to dial for a connection whose URI is
-// under plex.direct: its Address and Port as plex.tv lists them ("" when
-// they are missing or not an IP).
+// under plex.direct: its Address and Port as plex.tv lists them, else the
+// address the name itself encodes (10-0-0-5.<hash>.plex.direct is
+// 10.0.0.5; an IPv6 address has its colons as dashes) and the URI's port;
+// "" when the URI is not under plex.direct.
 func dialAddress(c Connection) string {
-	addr := strings.Trim(c.Address, "[]")
-	if plexDirectName(c.URI) == "" || net.ParseIP(addr) == nil || c.Port <= 0 || c.Port > 65535 {
+	name := plexDirectName(c.URI)
+	if name == "" {
 		return ""
 	}
-	return net.JoinHostPort(addr, strconv.Itoa(c.Port))
+	addr := strings.Trim(c.Address, "[]")
+	if net.ParseIP(addr) == nil {
+		addr = addressInName(name)
+	}
+	port := c.Port
+	if u, err := url.Parse(c.URI); err == nil && u.Port() != "" && (port <= 0 || port > 65535) {
+		port, _ = strconv.Atoi(u.Port())
+	}
+	if net.ParseIP(addr) == nil || port <= 0 || port > 65535 {
+		return ""
+	}
+	return net.JoinHostPort(addr, strconv.Itoa(port))
+}
+
+// addressInName is the IP a plex.direct name encodes in its first label,
+// or "".
+func addressInName(name string) string {
+	label, _, _ := strings.Cut(name, ".")
+	if ip := net.ParseIP(strings.ReplaceAll(label, "-", ".")); ip != nil && ip.To4() != nil {
+		return ip.String()
+	}
+	if ip := net.ParseIP(strings.ReplaceAll(label, "-", ":")); ip != nil {
+		return ip.String()
+	}
+	return ""
 }
 
 // pinnedTransport is base (the client's transport) dialing dial whenever it

@@ -214,3 +214,19 @@ func TestServerURLByAddressLearnsTheName(t *testing.T) {
 		t.Fatalf("no account token: %v", err)
 	}
 }
+
+// A connection listed with its plex.direct URI alone (no address or port
+// fields) is dialed at the address and port the URI itself carries.
+func TestConnectByTheAddressInTheName(t *testing.T) {
+	m := plextest.NewTLSMediaServer(homeMachine, homeToken)
+	defer m.Close()
+	c := tlsClient(t, m)
+	conn := plex.Connection{Protocol: "https", URI: m.PlexDirectURL(), Local: true}
+	sc, err := c.Authentication.Connect(context.Background(), plextest.Resource("Home", homeMachine, homeToken, conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := url.Parse(m.URL); sc.DialAddress != u.Host {
+		t.Fatalf("dialed %q, want %s", sc.DialAddress, u.Host)
+	}
+}
