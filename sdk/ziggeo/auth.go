@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -27,10 +26,6 @@ type authState struct {
 	// "application_token":"…","nonce":" — escaped once, not per token.
 	tail  []byte
 	state *sync.Pool // *encState, reused across tokens
-	// spare is one encState kept at hand: a swap instead of the pool's
-	// Get and Put when tokens are made one at a time (the pool still
-	// serves concurrent callers).
-	spare atomic.Pointer[encState]
 }
 
 // encState is what one token's encryption reuses: the plaintext buffer and
@@ -82,10 +77,7 @@ func (a *Auth) Generate(p AuthTokenParams) (string, error) {
 // encrypt is Generate with the randomness given: iv is the 16 ASCII hex
 // characters used as the IV bytes.
 func (a *Auth) encrypt(p AuthTokenParams, nonce []byte, iv [16]byte) string {
-	st := a.spare.Swap(nil)
-	if st == nil {
-		st, _ = a.state.Get().(*encState)
-	}
+	st, _ := a.state.Get().(*encState)
 	if st == nil {
 		st = &encState{buf: make([]byte, 0, 512), ivBuf: iv}
 		st.mode = cipher.NewCBCEncrypter(a.block, st.ivBuf[:])
@@ -110,9 +102,7 @@ func (a *Auth) encrypt(p AuthTokenParams, nonce []byte, iv [16]byte) string {
 	out.Write(st.hex)
 	st.buf = buf
 	if st.iv != nil {
-		if !a.spare.CompareAndSwap(nil, st) {
-			a.state.Put(st)
-		}
+		a.state.Put(st)
 	}
 	return out.String()
 }
