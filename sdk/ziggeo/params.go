@@ -73,27 +73,41 @@ func (g *Grants) appendJSON(b []byte) []byte { return g.appendJSONQuoted(b, `"`)
 // appendJSONQuoted writes the grants with q as the quote: `\"` writes them
 // already escaped for a JSON string (the token plaintext), in one pass.
 func (g *Grants) appendJSONQuoted(b []byte, q string) []byte {
+	keys := &actionKeys[0]
+	if q == `\"` {
+		keys = &actionKeys[1]
+	}
 	b = append(b, '{')
 	first := true
-	for _, a := range [...]struct {
-		name  string
-		grant *Grant
-	}{{"read", g.Read}, {"create", g.Create}, {"update", g.Update}, {"destroy", g.Destroy}} {
-		if a.grant == nil {
+	for i, grant := range [...]*Grant{g.Read, g.Create, g.Update, g.Destroy} {
+		if grant == nil {
 			continue
 		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, q...)
-		b = append(b, a.name...)
-		b = append(b, q...)
-		b = append(b, ':')
-		b = a.grant.appendJSONQuoted(b, q)
+		if q == `"` || q == `\"` {
+			b = append(b, keys[i]...)
+		} else {
+			b = append(append(append(append(b, q...), actionNames[i]...), q...), ':')
+		}
+		b = grant.appendJSONQuoted(b, q)
 	}
 	return append(b, '}')
 }
+
+// actionNames are the grants' actions in order; actionKeys their JSON keys
+// with the colon, [0] plain and [1] escaped for the plaintext's string.
+var (
+	actionNames = [...]string{"read", "create", "update", "destroy"}
+	actionKeys  = func() (k [2][4]string) {
+		for i, n := range actionNames {
+			k[0][i], k[1][i] = `"`+n+`":`, `\"`+n+`\":`
+		}
+		return k
+	}()
+)
 
 func (g *Grant) appendJSON(b []byte) []byte { return g.appendJSONQuoted(b, `"`) }
 
