@@ -188,14 +188,7 @@ func plexSwitchCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(string(acct.AuthToken)); err != nil {
-				return err
-			}
-			if f.api.json {
-				return printJSON(e.stdout, accountJSON(acct, true))
-			}
-			fmt.Fprintln(e.stdout, string(acct.AuthToken))
-			return nil
+			return printAccountToken(e, f, acct)
 		}), switchFlags)
 	c.args, c.nargs = "PROFILE", 1
 	return c
@@ -252,4 +245,17 @@ func sourcesFlags(fs *flag.FlagSet, f *plexFlags) {
 // userFlags are the flags of "authsdk plex user" beyond the plex flags it takes.
 func userFlags(fs *flag.FlagSet, f *plexFlags) {
 	fs.BoolVar(&f.showTokens, "show-tokens", false, "show the account's token in --json")
+}
+
+// printAccountToken prints a signed-in account's token, or the account with
+// its token in --json (sign-in and switch: the token is the output).
+func printAccountToken(e *env, f *plexFlags, acct *plex.UserPlexAccount) error {
+	if err := printableToken(string(acct.AuthToken)); err != nil {
+		return err
+	}
+	if f.api.json {
+		return printJSON(e.stdout, accountJSON(acct, true))
+	}
+	fmt.Fprintln(e.stdout, string(acct.AuthToken))
+	return nil
 }

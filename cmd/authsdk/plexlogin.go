@@ -216,14 +216,7 @@ func plexSignInCommand() *command {
 			if err != nil {
 				return apiError(err)
 			}
-			if err := printableToken(string(acct.AuthToken)); err != nil {
-				return err
-			}
-			if f.api.json {
-				return printJSON(e.stdout, accountJSON(acct, true))
-			}
-			fmt.Fprintln(e.stdout, string(acct.AuthToken))
-			return nil
+			return printAccountToken(e, f, acct)
 		}), signInFlags)
 }
 
